@@ -1,0 +1,3 @@
+from archpal_desktop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""What every command needs: settings, logging, the demo backend, the user and their cache."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from archpal_desktop.core import config as cfg
+from archpal_desktop.core.errors import AuthExpiredError, ConfigError
+
+log = logging.getLogger("archpal_desktop.cli")
+
+
+class Context:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.demo = None
+        self._settings: cfg.Settings | None = None
+        self._closers: list[Any] = []
+
+    # -- settings ---------------------------------------------------------------------------
+    def cli_overrides(self) -> dict[str, Any]:
+        overrides: dict[str, Any] = {}
+        if getattr(self.args, "data_dir", None):
+            overrides[cfg.DATA_DIR] = self.args.data_dir
+        return overrides
+
+    @property
+    def settings(self) -> cfg.Settings:
+        if self._settings is None:
+            if getattr(self.args, "demo", False) and self.demo is None:
+                self.start_demo()
+            overrides = self.cli_overrides()
+            if self.demo is not None:
+                overrides = {**self.demo.settings_overrides(), **overrides}
+            self._settings = cfg.load_settings(getattr(self.args, "config", None), overrides)
+        return self._settings
+
+    def data_dir(self) -> Path:
+        return self.settings.data_dir()
+
+    # -- logging ----------------------------------------------------------------------------
+    def setup_logging(self) -> None:
+        from archpal_desktop.core.logs import setup_logging
+
+        setup_logging(verbose=bool(getattr(self.args, "verbose", False)))
+
+    # -- demo -------------------------------------------------------------------------------
+    def start_demo(self):
+        from archpal_desktop.localstack.demo import start_demo
+
+        data_dir = getattr(self.args, "data_dir", None)
+        self.demo = start_demo(data_dir=Path(data_dir) if data_dir else None)
+        self._closers.append(self.demo)
+        return self.demo
+
+    # -- the user ---------------------------------------------------------------------------
+    def access(self):
+        """The AWS access (verified sub + boto3 session) for this command."""
+        from archpal_desktop.core.aws import static_access
+
+        settings = self.settings
+        sub = getattr(self.args, "user", None)
+        if sub:
+            return static_access(settings, sub)
+        if self.demo is not None and getattr(self.demo, "sub", None) and not self._has_auth():
+            return static_access(settings, self.demo.sub)
+        if self._has_auth():
+            from archpal_desktop.core import auth
+
+            return auth.access_for_stored_session(settings, interactive=False)
+        raise ConfigError("No signed-in user.", "Run 'archpal-desktop login', or pass --user SUB "
+                          "with static AWS credentials.")
+
+    def current_sub(self) -> str:
+        """The sub to act for, offline-capable (no network needed to know who we are)."""
+        sub = getattr(self.args, "user", None)
+        if sub:
+            from archpal_desktop.core.layout import validate_sub
+            return validate_sub(sub)
+        if self._has_auth():
+            from archpal_desktop.core import auth
+
+            last = auth.last_user(self.settings)
+            if last:
+                return last
+            raise AuthExpiredError("Nobody is signed in on this computer.",
+                                   "Run 'archpal-desktop login' first.")
+        if self.demo is not None:
+            return self.demo.sub
+        raise ConfigError("No signed-in user.", "Run 'archpal-desktop login', or pass --user SUB.")
+
+    @staticmethod
+    def _has_auth() -> bool:
+        try:
+            import archpal_desktop.core.auth  # noqa: F401
+        except ModuleNotFoundError as exc:
+            if exc.name == "archpal_desktop.core.auth":
+                return False
+            raise
+        return True
+
+    def open_store(self, sub: str | None = None):
+        from archpal_desktop.core.store import Store
+
+        store = Store.open_for_user(self.data_dir(), sub or self.current_sub())
+        self._closers.append(store)
+        return store
+
+    # -- GUI --------------------------------------------------------------------------------
+    def run_gui(self) -> int:
+        try:
+            from archpal_desktop.ui.app import run_app
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("archpal_desktop.ui"):
+                return self._headless_fallback()
+            raise
+        return run_app(self)
+
+    def _headless_fallback(self) -> int:
+        """Before the window exists: the run command does one sync on the demo backend."""
+        print("The desktop window is not built yet; running one headless sync instead.",
+              file=sys.stderr)
+        from archpal_desktop.cli.core_cmds import cmd_sync
+
+        self.args.json = False
+        return cmd_sync(self)
+
+    def close(self) -> None:
+        while self._closers:
+            obj = self._closers.pop()
+            try:
+                obj.close()
+            except Exception:  # closing must never mask the command's own error
+                log.debug("close failed", exc_info=True)

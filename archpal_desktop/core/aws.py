@@ -1,0 +1,57 @@
+"""Building boto3 sessions and clients for the signed-in user (design section 3).
+
+Credentials come, in order, from a Cognito identity pool (core.auth builds those sessions),
+static keys in settings (development / admin), or boto3's default chain. Endpoints are never
+settings: boto3 reads ``AWS_ENDPOINT_URL_*`` itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+
+from archpal_desktop.core import config as cfg
+from archpal_desktop.core.layout import validate_sub
+
+
+
+@dataclass
+class AwsAccess:
+    """Who we are in S3 (the verified ``sub``) and the boto3 session that carries credentials."""
+
+    sub: str
+    session: boto3.Session
+    source: str = "default"  # "identity-pool", "static", "default"
+
+
+def static_access(settings: cfg.Settings, sub: str) -> AwsAccess:
+    """Static keys from settings when both are set, else boto3's default chain."""
+    sub = validate_sub(sub)
+    key_id = settings[cfg.AWS_ACCESS_KEY_ID]
+    secret = settings[cfg.AWS_SECRET_ACCESS_KEY]
+    if key_id and secret:
+        session = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret,
+                                aws_session_token=settings[cfg.AWS_SESSION_TOKEN] or None,
+                                region_name=settings[cfg.AWS_REGION] or None)
+        return AwsAccess(sub, session, "static")
+    return AwsAccess(sub, boto3.Session(region_name=settings[cfg.AWS_REGION] or None), "default")
+
+
+def client_config(*, pool: int = 16, connect_timeout: float = 3.0, read_timeout: float = 20.0,
+                  max_attempts: int = 5) -> Config:
+    return Config(
+        max_pool_connections=pool,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        tcp_keepalive=True,
+    )
+
+
+def s3_client(access: AwsAccess, settings: cfg.Settings, **config_kwargs):
+    pool = int(config_kwargs.pop("pool", settings[cfg.SYNC_PARALLELISM]) or 16)
+    return access.session.client("s3", region_name=settings.s3_region(),
+                                 config=client_config(pool=pool, **config_kwargs))
+
+

@@ -1,0 +1,271 @@
+"""Settings, in layers: defaults < admin (system) file < user file < ARCHPAL_* env < command line.
+
+Keys keep the web app's names where one exists (design section 6), so a ``secrets.toml`` reads as
+it is. Keys the admin lists under ``[managed]`` in the system file are locked: no later layer can
+change them, and :meth:`Settings.set_user` refuses them.
+
+Endpoints are deliberately *not* settings: boto3 reads ``AWS_ENDPOINT_URL_*`` itself.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import tomli_w
+
+from archpal_desktop.core import paths
+from archpal_desktop.core.errors import ConfigError, ManagedSettingError
+
+log = logging.getLogger(__name__)
+
+# -- keys (constants, so typos fail at import time, not at run time) -------------------------
+S3_BUCKET_NAME = "s3_bucket_name"
+S3_REGION = "s3_region"
+AWS_REGION = "aws_region"
+AWS_ACCESS_KEY_ID = "aws_access_key_id"
+AWS_SECRET_ACCESS_KEY = "aws_secret_access_key"
+AWS_SESSION_TOKEN = "aws_session_token"
+ANTHROPIC_MODEL = "anthropic_model"
+ANTHROPIC_TEMPERATURE = "anthropic_temperature"
+ANTHROPIC_MAX_TOKENS = "anthropic_max_tokens"
+SYSTEM_PROMPT = "SYSTEM_PROMPT"
+COGNITO_USER_POOL_ID = "cognito_user_pool_id"
+COGNITO_CLIENT_ID = "cognito_client_id"
+COGNITO_REGION = "cognito_region"
+COGNITO_IDENTITY_POOL_ID = "cognito_identity_pool_id"
+ALLOWED_EMAIL_DOMAINS = "allowed_email_domains"
+PROVIDER = "provider"                      # "bedrock" | "openai"
+OPENAI_BASE_URL = "openai_base_url"        # e.g. http://127.0.0.1:11434/v1 (Ollama)
+OPENAI_MODEL = "openai_model"
+OPENAI_FALLBACK = "openai_fallback"        # use the local model when Bedrock is unreachable
+SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
+SYNC_PARALLELISM = "sync_parallelism"
+THEME = "theme"                            # "system" | "light" | "dark"
+FONT_SIZE = "font_size"
+DATA_DIR = "data_dir"
+
+DEFAULTS: dict[str, Any] = {
+    S3_BUCKET_NAME: "",
+    S3_REGION: "us-east-1",
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "",
+    AWS_SECRET_ACCESS_KEY: "",
+    AWS_SESSION_TOKEN: "",
+    ANTHROPIC_MODEL: "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    ANTHROPIC_TEMPERATURE: 0.7,
+    ANTHROPIC_MAX_TOKENS: 2048,
+    SYSTEM_PROMPT: "",
+    COGNITO_USER_POOL_ID: "",
+    COGNITO_CLIENT_ID: "",
+    COGNITO_REGION: "",
+    COGNITO_IDENTITY_POOL_ID: "",
+    ALLOWED_EMAIL_DOMAINS: [],
+    PROVIDER: "bedrock",
+    OPENAI_BASE_URL: "",
+    OPENAI_MODEL: "",
+    OPENAI_FALLBACK: True,
+    SYNC_INTERVAL_SECONDS: 120,
+    SYNC_PARALLELISM: 16,
+    THEME: "system",
+    FONT_SIZE: 0,  # 0 = the system's size
+    DATA_DIR: "",
+}
+
+#: Never allowed in a site (system) file, and never copied into one (design: site files hold
+#: identifiers, never credentials).
+SECRET_KEYS = frozenset({AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+                         "openai_api_key", "anthropic_api_key", "cognito_client_secret"})
+
+#: Extra keys a user may set that have no built-in default (kept as strings).
+OPTIONAL_KEYS = frozenset({"openai_api_key"})
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    source: str  # "default", "system:<path>", "user:<path>", "env:<NAME>", "cli"
+
+
+def _coerce(key: str, raw: Any) -> Any:
+    """Coerce a raw (often string) value to the type of the key's default."""
+    default = DEFAULTS.get(key)
+    if raw is None:
+        return default
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, list):
+            if isinstance(raw, str):
+                return [part.strip() for part in raw.split(",") if part.strip()]
+            return [str(x).strip() for x in raw if str(x).strip()]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Setting {key!r} has an invalid value {raw!r}.",
+                          f"It must be a {type(default).__name__}.") from exc
+    return str(raw) if not isinstance(raw, str) else raw
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The settings file {path} is not valid TOML: {exc}.",
+                          "Fix or remove the file and start ArchPal again.") from exc
+    except OSError as exc:
+        raise ConfigError(f"The settings file {path} could not be read: {exc.strerror}.") from exc
+
+
+def flatten(doc: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A settings document -> (flat values, managed keys).
+
+    Top-level keys are values. ``[managed]`` holds locked values. Other tables (a web app
+    ``secrets.toml`` may group keys, e.g. ``[aws]``) contribute the keys we know.
+    """
+    values: dict[str, Any] = {}
+    managed: set[str] = set()
+    for key, val in doc.items():
+        if key == "managed" and isinstance(val, dict):
+            for mkey, mval in val.items():
+                values[mkey] = mval
+                managed.add(mkey)
+        elif isinstance(val, dict):
+            for sub, sval in val.items():
+                if sub in DEFAULTS or sub in OPTIONAL_KEYS:
+                    values.setdefault(sub, sval)
+        else:
+            values[key] = val
+    return values, managed
+
+
+class Settings:
+    """The effective settings with the source of each value."""
+
+    def __init__(self, layers: dict[str, Value], managed: set[str], user_file: Path,
+                 warnings: list[str] | None = None):
+        self._values = layers
+        self._managed = frozenset(managed)
+        self.user_file = Path(user_file)
+        self.warnings = list(warnings or [])
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key].value
+        if key in DEFAULTS:
+            return DEFAULTS[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def source(self, key: str) -> str:
+        return self._values[key].source if key in self._values else "default"
+
+    def is_managed(self, key: str) -> bool:
+        return key in self._managed
+
+    @property
+    def managed_keys(self) -> frozenset[str]:
+        return self._managed
+
+    def items(self) -> list[tuple[str, Any, str]]:
+        keys = list(DEFAULTS) + sorted(k for k in self._values if k not in DEFAULTS)
+        return [(k, self[k], self.source(k)) for k in keys]
+
+    def data_dir(self) -> Path:
+        custom = self[DATA_DIR]
+        return Path(custom).expanduser() if custom else paths.user_data_dir()
+
+    def s3_region(self) -> str:
+        return self[S3_REGION] or self[AWS_REGION] or "us-east-1"
+
+    def cognito_region(self) -> str:
+        pool = self[COGNITO_USER_POOL_ID]
+        if self[COGNITO_REGION]:
+            return self[COGNITO_REGION]
+        if pool and "_" in pool:
+            return pool.split("_", 1)[0]
+        return self[AWS_REGION] or "us-east-1"
+
+    def set_user(self, key: str, value: Any) -> None:
+        """Persist a value in the user's file (atomically) and apply it now."""
+        if key in self._managed:
+            raise ManagedSettingError(f"{key} is managed by your organisation.")
+        if key in SECRET_KEYS:
+            raise ConfigError(f"{key} is a secret and is never written to a settings file.")
+        coerced = _coerce(key, value) if key in DEFAULTS else value
+        doc = read_toml(self.user_file)
+        doc[key] = coerced
+        paths.atomic_write(self.user_file, tomli_w.dumps(doc).encode("utf-8"), mode=0o600)
+        src = self.source(key)
+        if src.startswith("env:") or src == "cli":
+            # a higher layer still wins for this run; the file holds it for next time
+            return
+        self._values[key] = Value(coerced, f"user:{self.user_file}")
+
+
+def load_settings(config_file: str | os.PathLike | None = None,
+                  cli_overrides: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None,
+                  system_file: str | os.PathLike | None = None) -> Settings:
+    env = os.environ if env is None else env
+    sys_path = Path(system_file) if system_file else paths.system_config_file()
+    user_path = Path(config_file) if config_file else paths.user_config_file()
+    layers: dict[str, Value] = {}
+    warnings: list[str] = []
+
+    sys_values, managed = flatten(read_toml(sys_path))
+    for key, raw in sys_values.items():
+        if key in SECRET_KEYS:
+            warnings.append(f"Ignored {key} in the site file {sys_path}: site files must not hold "
+                            "credentials.")
+            managed.discard(key)
+            continue
+        layers[key] = Value(_coerce(key, raw), f"system:{sys_path}")
+
+    def apply(key: str, raw: Any, source: str) -> None:
+        if key in managed:
+            if layers[key].value != _coerce(key, raw):
+                warnings.append(f"{key} is managed by your organisation; the value from {source} "
+                                "was ignored.")
+            return
+        layers[key] = Value(_coerce(key, raw), source)
+
+    if config_file and not Path(config_file).exists():
+        raise ConfigError(f"The settings file {config_file} does not exist.")
+    user_values, _ignored_managed = flatten(read_toml(user_path))
+    for key, raw in user_values.items():
+        apply(key, raw, f"user:{user_path}")
+
+    env_keys = {f"ARCHPAL_{k.upper()}": k for k in list(DEFAULTS) + list(OPTIONAL_KEYS)}
+    for name, key in env_keys.items():
+        if name in env:
+            apply(key, env[name], f"env:{name}")
+
+    for key, raw in (cli_overrides or {}).items():
+        if raw is not None:
+            apply(key, raw, "cli")
+
+    settings = Settings(layers, managed, user_path, warnings)
+    for w in warnings:
+        log.warning("%s", w)
+    return settings

@@ -1,0 +1,80 @@
+"""Logging, set up once: a rotating file in the platform's log folder, secrets redacted."""
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+from pathlib import Path
+
+from archpal_desktop.core import paths
+
+_SECRET_PATTERNS = [
+    # JWTs (ID/access tokens) and long opaque tokens
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    # AWS secret-looking values after a key name
+    re.compile(r"(?i)((?:secret|password|token|credential|authorization|signature|x-amz-security-token)"
+               r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"),
+    re.compile(r"\bA(?:KIA|SIA)[A-Z0-9]{12,}\b"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups >= 2:
+            text = pattern.sub(lambda m: m.group(1) + "[redacted]", text)
+        else:
+            text = pattern.sub("[redacted]", text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+NOISY = ("botocore", "boto3", "urllib3", "s3transfer", "pycognito", "moto", "werkzeug", "requests")
+_configured = False
+
+
+def pin_noisy_loggers() -> None:
+    """botocore's DEBUG log prints credentials and signatures: keep it at WARNING always."""
+    for name in NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def setup_logging(verbose: bool = False, log_dir: Path | None = None) -> Path | None:
+    global _configured
+    pin_noisy_loggers()
+    root = logging.getLogger("archpal_desktop")
+    if _configured:
+        return None
+    _configured = True
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redactor = RedactingFilter()
+    target = None
+    try:
+        folder = paths.ensure_private_dir(Path(log_dir or os.environ.get("ARCHPAL_LOG_DIR")
+                                               or paths.user_log_dir()))
+        target = folder / "archpal-desktop.log"
+        handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3,
+                                                       encoding="utf-8")
+        handler.setFormatter(fmt)
+        handler.addFilter(redactor)
+        root.addHandler(handler)
+    except OSError:
+        target = None  # a read-only home must not stop the app
+    if verbose:
+        stream = logging.StreamHandler()
+        stream.setFormatter(fmt)
+        stream.addFilter(redactor)
+        root.addHandler(stream)
+    return target

@@ -1,0 +1,98 @@
+"""moto's server on loopback, inside this process (or a child process for benchmarks)."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+import requests
+
+log = logging.getLogger(__name__)
+
+#: Dummy credentials for the local backend. moto accepts anything; these are not secrets.
+LOCAL_ACCESS_KEY = "testing"
+LOCAL_SECRET_KEY = "testing"
+
+ENDPOINT_VARS = (
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+    "AWS_ENDPOINT_URL_STS",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """moto's threaded server bound to 127.0.0.1 on a free port."""
+
+    def __init__(self, port: int = 0):
+        self.port = port or free_port()
+        self._server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MotoServer":
+        from moto.server import ThreadedMotoServer
+
+        for name in ("werkzeug", "moto"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def reset(self) -> None:
+        """Forget every bucket, pool and object (moto's own reset API)."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=10)
+
+    def endpoint_env(self) -> dict[str, str]:
+        env = {name: self.url for name in ENDPOINT_VARS}
+        return env
+
+
+def local_aws_env(endpoints: dict[str, str], region: str = "us-east-1") -> dict[str, str]:
+    """Environment that points boto3 at the local backend with dummy credentials."""
+    env = dict(endpoints)
+    env.update({
+        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+        "AWS_DEFAULT_REGION": region,
+        # keep the developer's ~/.aws out of local runs
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    return env
+
+
+_env_lock = threading.Lock()
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    with _env_lock:
+        saved = {k: os.environ.get(k) for k in values}
+        os.environ.update(values)
+    try:
+        yield
+    finally:
+        with _env_lock:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
