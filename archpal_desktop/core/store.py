@@ -1,0 +1,478 @@
+"""The local cache: one SQLite file per user (sqlite-utils), the truth the UI reads and writes.
+
+Every user action is one transaction here first; the sync engine reconciles with S3 later.
+Messages keep their S3 form whole (``raw``: unknown fields included) next to the columns the UI
+and search need. Schema changes are ordered migrations keyed by ``PRAGMA user_version``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import sqlite_utils
+
+from archpal_desktop.core import layout, paths
+from archpal_desktop.core.errors import BadDataError, NotFoundError, map_exception
+from archpal_desktop.core.migrations import MIGRATIONS, SCHEMA_VERSION
+
+DB_NAME = "archpal.sqlite3"
+#: local states of messages that must never leave this device
+LOCAL_ONLY_STATES = ("streaming", "failed")
+
+
+@dataclass
+class Conversation:
+    conversation_id: str
+    title: str
+    created_at: str
+    last_updated: str
+    message_count: int = 0
+    file_missing: bool = False
+    bad_remote: str | None = None
+    draft: str = ""
+
+
+@dataclass
+class Message:
+    message_id: str
+    conversation_id: str
+    role: str
+    content: str
+    emotion: str | None
+    timestamp: str
+    local_state: str | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class SearchHit:
+    conversation_id: str
+    title: str
+    message_id: str
+    role: str
+    timestamp: str
+    snippet: str  # plain text with \x02 ... \x03 around matches
+
+    @property
+    def snippet_html(self) -> str:
+        import html
+
+        return html.escape(self.snippet).replace("\x02", "<b>").replace("\x03", "</b>")
+
+    @property
+    def snippet_text(self) -> str:
+        return self.snippet.replace("\x02", "").replace("\x03", "")
+
+
+def user_db_path(data_dir: Path, sub: str) -> Path:
+    users = paths.ensure_private_dir(Path(data_dir) / "users")
+    folder = paths.safe_child(users, layout.validate_sub(sub))
+    return paths.ensure_private_dir(folder) / DB_NAME
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path = Path(path)
+    paths.ensure_private_dir(path.parent)
+    if not path.exists():
+        # create it 0600 before SQLite does, so it is never readable by others
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(path) + suffix)
+        if side.exists() and os.name == "posix":
+            os.chmod(side, 0o600)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Apply the ordered migrations up to ``target``; each in its own transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise BadDataError(f"The local cache was written by a newer ArchPal (schema {version}).",
+                           "Update ArchPal Desktop to open it.")
+    for number in range(version + 1, target + 1):
+        # one script per migration, wrapped in its own transaction (executescript would
+        # otherwise commit between statements)
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version={number};\nCOMMIT;")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+class Store:
+    """The cache of one user. Thread-safe for use from one thread at a time per instance;
+    open one instance per thread that needs it (SQLite WAL lets readers and a writer overlap)."""
+
+    def __init__(self, path: Path, sub: str):
+        self.sub = layout.validate_sub(sub)
+        self.path = Path(path)
+        try:
+            self.conn = _connect(self.path)
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise BadDataError(f"The local cache {self.path} is damaged: {exc}.",
+                               "Move it aside; ArchPal will download your history again.") from exc
+        self.db = sqlite_utils.Database(self.conn)
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open_for_user(cls, data_dir: Path, sub: str) -> "Store":
+        return cls(user_db_path(data_dir, sub), sub)
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- transactions -----------------------------------------------------------------------
+    def transaction(self):
+        return _Transaction(self)
+
+    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        cur = self.conn.execute(sql, tuple(params))
+        cols = [d[0] for d in cur.description or ()]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    # -- key/value --------------------------------------------------------------------------
+    def kv_get(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def kv_set(self, key: str, value: Any) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE "
+                              "SET value=excluded.value", (key, json.dumps(value)))
+
+    def device_id(self) -> str:
+        device = self.kv_get("device_id")
+        if not device:
+            device = str(uuid.uuid4())
+            self.kv_set("device_id", device)
+        return device
+
+    # -- profile ----------------------------------------------------------------------------
+    def get_profile(self) -> dict | None:
+        row = self.conn.execute("SELECT raw FROM profile WHERE sub=?", (self.sub,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_profile(self, fields: dict, email: str = "") -> dict:
+        """A local edit of the profile form: validated, trimmed, stamped, marked for upload."""
+        problems = layout.validate_profile(fields)
+        if problems:
+            field_name, problem = next(iter(problems.items()))
+            raise BadDataError(f"Profile field {field_name.replace('_', ' ')}: {problem}")
+        now = layout.now_ts()
+        current = self.get_profile() or {}
+        doc = dict(current)
+        for name in layout.PROFILE_TEXT_FIELDS:
+            doc[name] = fields[name].strip()
+        # the web app's field order for a new profile
+        ordered = {k: doc.get(k) for k in layout.PROFILE_TEXT_FIELDS}
+        ordered["unique_identifier"] = current.get("unique_identifier") or str(uuid.uuid4())
+        ordered["email"] = current.get("email") or email
+        ordered["created_at"] = current.get("created_at") or now
+        ordered["updated_at"] = now
+        ordered["cognito_user_id"] = self.sub
+        for k, v in current.items():
+            ordered.setdefault(k, v)
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO profile(sub, raw, local_rev, pushed_rev) VALUES(?, ?, 1, 0) "
+                "ON CONFLICT(sub) DO UPDATE SET raw=excluded.raw, local_rev=profile.local_rev+1",
+                (self.sub, json.dumps(ordered)))
+        return ordered
+
+    def profile_state(self) -> tuple[dict | None, int, int]:
+        row = self.conn.execute("SELECT raw, local_rev, pushed_rev FROM profile WHERE sub=?",
+                                (self.sub,)).fetchone()
+        if not row:
+            return None, 0, 0
+        return json.loads(row[0]), row[1], row[2]
+
+    def set_profile_from_remote(self, doc: dict, pushed_rev: int | None = None) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO profile(sub, raw, local_rev, pushed_rev) VALUES(?, ?, 0, 0) "
+                "ON CONFLICT(sub) DO UPDATE SET raw=excluded.raw", (self.sub, json.dumps(doc)))
+            if pushed_rev is not None:
+                self.conn.execute("UPDATE profile SET pushed_rev=? WHERE sub=?", (pushed_rev, self.sub))
+
+    # -- conversations ----------------------------------------------------------------------
+    _CONV_SQL = ("SELECT c.conversation_id, c.title, c.created_at, c.last_updated, c.file_missing, "
+                 "c.bad_remote, c.draft, c.message_count FROM conversations c ")
+
+    @staticmethod
+    def _conv(row: dict) -> Conversation:
+        return Conversation(row["conversation_id"], row["title"] or "", row["created_at"] or "",
+                            row["last_updated"] or "", int(row["message_count"] or 0),
+                            bool(row["file_missing"]), row["bad_remote"], row["draft"] or "")
+
+    def list_conversations(self) -> list[Conversation]:
+        rows = self._q(self._CONV_SQL + "WHERE c.deleted=0 ORDER BY c.updated_key DESC, "
+                       "c.conversation_id DESC")
+        return [self._conv(r) for r in rows]
+
+    def get_conversation(self, cid: str) -> Conversation | None:
+        rows = self._q(self._CONV_SQL + "WHERE c.conversation_id=? AND c.deleted=0", (cid,))
+        return self._conv(rows[0]) if rows else None
+
+    def create_conversation(self, title: str | None = None, *, conversation_id: str | None = None,
+                            now: str | None = None) -> Conversation:
+        cid = layout.validate_conversation_id(conversation_id or str(uuid.uuid4()))
+        now = now or layout.now_ts()
+        title = (title or "").strip() or layout.default_title(now)
+        file_meta = {"user_id": self.sub, "created_at": now, "last_updated": now, "metadata": {},
+                     "extra": {}}
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO conversations(conversation_id, title, created_at, last_updated, "
+                "updated_key, file_meta, index_extra, local_rev, pushed_rev) VALUES(?,?,?,?,?,?,?,1,0)",
+                (cid, title, now, now, layout.ts_key(now), json.dumps(file_meta), "{}"))
+        return self.get_conversation(cid)  # type: ignore[return-value]
+
+    def rename_conversation(self, cid: str, title: str) -> None:
+        title = title.strip()
+        if not title:
+            raise BadDataError("A conversation title cannot be empty.")
+        with self.transaction():
+            cur = self.conn.execute("UPDATE conversations SET title=?, local_rev=local_rev+1 "
+                                    "WHERE conversation_id=? AND deleted=0", (title, cid))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"Conversation {cid} does not exist.")
+
+    def delete_conversation(self, cid: str) -> None:
+        """Deleted here: hidden at once, a tombstone until the remote has caught up."""
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT message_id FROM messages WHERE conversation_id=?", (cid,))]
+        with self.transaction():
+            self.conn.execute("UPDATE conversations SET deleted=1 WHERE conversation_id=?", (cid,))
+            self.conn.execute(
+                "INSERT INTO tombstones(conversation_id, deleted_at, message_ids, pushed) "
+                "VALUES(?,?,?,0) ON CONFLICT(conversation_id) DO UPDATE SET "
+                "deleted_at=excluded.deleted_at, message_ids=excluded.message_ids, pushed=0",
+                (cid, layout.now_ts(), json.dumps(sorted(ids))))
+
+    def set_draft(self, cid: str, text: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE conversations SET draft=? WHERE conversation_id=?", (text, cid))
+
+    def get_draft(self, cid: str) -> str:
+        row = self.conn.execute("SELECT draft FROM conversations WHERE conversation_id=?",
+                                (cid,)).fetchone()
+        return (row[0] or "") if row else ""
+
+    # -- messages ---------------------------------------------------------------------------
+    @staticmethod
+    def _msg(row: dict, with_raw: bool) -> Message:
+        return Message(row["message_id"], row["conversation_id"], row["role"], row["content"],
+                       row["emotion"], row["timestamp"], row["local_state"],
+                       json.loads(row["raw"]) if with_raw else {})
+
+    def load_messages(self, cid: str, *, with_raw: bool = False) -> list[Message]:
+        cols = "message_id, conversation_id, role, content, emotion, timestamp, local_state"
+        if with_raw:
+            cols += ", raw"
+        rows = self._q(f"SELECT {cols} FROM messages WHERE conversation_id=? "
+                       "ORDER BY ts_key, message_id", (cid,))
+        return [self._msg(r, with_raw) for r in rows]
+
+    def get_message(self, message_id: str) -> Message | None:
+        rows = self._q("SELECT * FROM messages WHERE message_id=?", (message_id,))
+        return self._msg(rows[0], True) if rows else None
+
+    def add_message(self, cid: str, role: str, content: str, *, emotion: str | None = None,
+                    model: str | None = None, course_number: str | None = None,
+                    message_id: str | None = None, timestamp: str | None = None,
+                    local_state: str | None = None) -> Message:
+        if role not in layout.ROLES:
+            raise BadDataError(f"Invalid role {role!r}.")
+        conv = self.get_conversation(cid)
+        if conv is None:
+            raise NotFoundError(f"Conversation {cid} does not exist.")
+        mid = layout.validate_message_id(message_id or str(uuid.uuid4()))
+        ts = timestamp or layout.now_ts()
+        if course_number is None:
+            course_number = (self.get_profile() or {}).get("course_number", "")
+        with self.transaction():
+            index = self.conn.execute("SELECT COUNT(*) FROM messages WHERE conversation_id=? AND "
+                                      "(local_state IS NULL OR local_state NOT IN ('streaming','failed'))",
+                                      (cid,)).fetchone()[0]
+            raw = layout.new_message(role, content, message_id=mid, timestamp=ts,
+                                     course_number=course_number or "", message_index=index,
+                                     model=model, emotion=emotion)
+            self._upsert_raw(cid, raw, local_state=local_state)
+            if local_state not in LOCAL_ONLY_STATES:
+                self._touch(cid, ts)
+        return self.get_message(mid)  # type: ignore[return-value]
+
+    def update_message(self, message_id: str, *, content: str | None = None,
+                       emotion: str | None = None, local_state: Any = ..., model: str | None = None,
+                       timestamp: str | None = None) -> Message:
+        msg = self.get_message(message_id)
+        if msg is None:
+            raise NotFoundError(f"Message {message_id} does not exist.")
+        raw = dict(msg.raw)
+        meta = dict(raw.get("metadata") or {})
+        if content is not None:
+            raw["content"] = content
+        if timestamp is not None:
+            raw["timestamp"] = timestamp
+        if emotion is not None and raw.get("role") == "assistant":
+            meta["emotion"] = emotion if emotion in layout.EMOTIONS else "default"
+        if model is not None and raw.get("role") == "assistant":
+            meta["model"] = model
+        raw["metadata"] = meta
+        state = msg.local_state if local_state is ... else local_state
+        with self.transaction():
+            self._upsert_raw(msg.conversation_id, raw, local_state=state)
+            if state not in LOCAL_ONLY_STATES:
+                self._touch(msg.conversation_id, raw["timestamp"])
+        return self.get_message(message_id)  # type: ignore[return-value]
+
+    def delete_message(self, message_id: str) -> None:
+        msg = self.get_message(message_id)
+        if msg is None:
+            return
+        if msg.local_state not in LOCAL_ONLY_STATES:
+            raise BadDataError("Only a reply that was never saved to the cloud can be removed.")
+        with self.transaction():
+            self.conn.execute("DELETE FROM messages WHERE message_id=?", (message_id,))
+
+    def _touch(self, cid: str, ts: str) -> None:
+        """A local change: bump last_updated (index and file) and mark for upload."""
+        row = self.conn.execute("SELECT last_updated, file_meta FROM conversations WHERE "
+                                "conversation_id=?", (cid,)).fetchone()
+        last = row[0] if layout.ts_key(row[0]) >= layout.ts_key(ts) else ts
+        meta = json.loads(row[1] or "{}")
+        if layout.ts_key(meta.get("last_updated")) < layout.ts_key(ts):
+            meta["last_updated"] = ts
+        count = self.conn.execute("SELECT COUNT(*) FROM messages WHERE conversation_id=? AND "
+                                  "(local_state IS NULL OR local_state NOT IN ('streaming','failed'))",
+                                  (cid,)).fetchone()[0]
+        self.conn.execute(
+            "UPDATE conversations SET last_updated=?, updated_key=?, file_meta=?, message_count=?, "
+            "local_rev=local_rev+1 WHERE conversation_id=?",
+            (last, layout.ts_key(last), json.dumps(meta), count, cid))
+
+    def _upsert_raw(self, cid: str, raw: dict, *, local_state: str | None = None,
+                    keep_state: bool = False) -> bool:
+        """Insert or update one message from its S3 form; returns True if anything changed."""
+        text, emotion = layout.message_view(raw)
+        raw_json = json.dumps(raw)
+        existing = self.conn.execute("SELECT raw, local_state FROM messages WHERE message_id=?",
+                                     (raw["message_id"],)).fetchone()
+        if existing is not None:
+            state = existing[1] if keep_state else local_state
+            if existing[0] == raw_json and existing[1] == state:
+                return False
+            self.conn.execute(
+                "UPDATE messages SET conversation_id=?, role=?, content=?, emotion=?, timestamp=?, "
+                "ts_key=?, raw=?, local_state=? WHERE message_id=?",
+                (cid, raw["role"], text, emotion, raw["timestamp"], layout.ts_key(raw["timestamp"]),
+                 raw_json, state, raw["message_id"]))
+            return True
+        self.conn.execute(
+            "INSERT INTO messages(message_id, conversation_id, role, content, emotion, timestamp, "
+            "ts_key, raw, local_state) VALUES(?,?,?,?,?,?,?,?,?)",
+            (raw["message_id"], cid, raw["role"], text, emotion, raw["timestamp"],
+             layout.ts_key(raw["timestamp"]), raw_json, local_state))
+        return True
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        match = fts_query(query)
+        if not match:
+            return []
+        sql = ("SELECT m.conversation_id, c.title, m.message_id, m.role, m.timestamp, "
+               "snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snip "
+               "FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid "
+               "JOIN conversations c ON c.conversation_id = m.conversation_id "
+               "WHERE messages_fts MATCH ? AND c.deleted = 0 "
+               "ORDER BY messages_fts.rowid DESC LIMIT ?")
+        try:
+            rows = self.conn.execute(sql, (match, limit)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [SearchHit(*row) for row in rows]
+
+    # -- counts for the status area ----------------------------------------------------------
+    def pending_upload_count(self) -> int:
+        convs = self.conn.execute("SELECT COUNT(*) FROM conversations WHERE deleted=0 AND "
+                                  "local_rev > pushed_rev").fetchone()[0]
+        tombs = self.conn.execute("SELECT COUNT(*) FROM tombstones WHERE pushed=0").fetchone()[0]
+        prof = self.conn.execute("SELECT COUNT(*) FROM profile WHERE local_rev > pushed_rev").fetchone()[0]
+        return convs + tombs + prof
+
+
+def fts_query(text: str) -> str:
+    """User text -> a safe FTS5 query: every word quoted, the last one as a prefix."""
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text).split() if w]
+    if not words:
+        return ""
+    parts = ['"' + w.replace('"', '""') + '"' for w in words]
+    parts[-1] += "*"
+    return " ".join(parts)
+
+
+class _Transaction:
+    """``with store.transaction():`` -- BEGIN IMMEDIATE ... COMMIT, nested calls join the outer one."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> None:
+        self.store._lock.acquire()
+        self.outer = not self.store.conn.in_transaction
+        if self.outer:
+            try:
+                self.store.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self.store._lock.release()
+                raise map_exception(exc) from exc
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.outer:
+                if exc_type is None:
+                    try:
+                        self.store.conn.execute("COMMIT")
+                    except sqlite3.Error as err:
+                        self.store.conn.execute("ROLLBACK")
+                        raise _storage_error(err) from err
+                else:
+                    self.store.conn.execute("ROLLBACK")
+        finally:
+            self.store._lock.release()
+        if exc_type is not None and isinstance(exc, sqlite3.Error):
+            raise _storage_error(exc) from exc
+
+
+def _storage_error(exc: sqlite3.Error):
+    from archpal_desktop.core.errors import StorageError
+
+    text = str(exc)
+    if "full" in text.lower():
+        return StorageError("The disk is full: your change could not be saved.",
+                            "Free some disk space and try again; nothing already saved is lost.")
+    return StorageError(f"The local cache could not be written ({text}).")
