@@ -1,0 +1,1 @@
+"""The Qt window: widgets, models/views, and the workers that call core off the UI thread."""

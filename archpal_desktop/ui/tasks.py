@@ -1,0 +1,207 @@
+"""The one way the window runs work off the UI thread (after Anki's taskman / QueryOp).
+
+* ``run_in_background(fn, on_done, on_error, on_progress)`` runs ``fn`` on a thread pool and
+  delivers its result, its exception or its progress reports back on the UI thread through
+  queued signals. ``fn`` never touches widgets.
+* Database writes go through a one-worker executor (``db=True``) so they apply in order and
+  never race each other; network work (sync, model calls, sign-in) uses the other pool.
+* :class:`Latest` hands out tokens so a result that is no longer wanted (search-as-you-type,
+  switching conversations while one still loads) is dropped, as git-cola's diff widget does.
+
+Workers catch everything: an exception raised inside a worker would otherwise be lost on a
+pool thread; here it reaches ``on_error`` on the UI thread (or the log).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised inside a worker by :meth:`CancelToken.check` once cancel was requested."""
+
+
+class CancelToken:
+    """A flag a worker polls; set from the UI thread."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+
+class _Relay(QObject):
+    """Lives on the UI thread; the worker emits, Qt queues the call onto the UI thread."""
+
+    done = Signal(object)
+    failed = Signal(object)
+    progress = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[..., Any], relay: _Relay, wants_progress: bool,
+                 token: CancelToken):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._fn = fn
+        self._relay = relay
+        self._wants_progress = wants_progress
+        self.token = token
+
+    def run(self) -> None:  # pool thread
+        try:
+            if self._wants_progress:
+                result = self._fn(self._report)
+            else:
+                result = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - nothing may escape a pool thread
+            try:
+                self._relay.failed.emit(exc)
+            except RuntimeError:  # the relay was deleted during shutdown
+                pass
+        else:
+            try:
+                self._relay.done.emit(result)
+            except RuntimeError:
+                pass
+
+    def _report(self, *args: Any) -> None:
+        if self.token.cancelled:
+            raise Cancelled()
+        payload = args[0] if len(args) == 1 else args
+        try:
+            self._relay.progress.emit(payload)
+        except RuntimeError:
+            pass
+
+
+class Task:
+    """What ``run_in_background`` returns: lets the caller cancel and see if it is running."""
+
+    def __init__(self, token: CancelToken):
+        self.token = token
+        self.running = True
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+
+class TaskManager(QObject):
+    """Two pools: ``net`` (several workers) and ``db`` (exactly one, always the same thread)."""
+
+    all_done = Signal()
+
+    def __init__(self, parent: QObject | None = None, net_workers: int = 4):
+        super().__init__(parent)
+        self.net_pool = QThreadPool(self)
+        self.net_pool.setMaxThreadCount(net_workers)
+        self.db_pool = QThreadPool(self)
+        self.db_pool.setMaxThreadCount(1)
+        # one long-lived thread: an SQLite connection made there stays usable there
+        self.db_pool.setExpiryTimeout(-1)
+        self._live: set[_Relay] = set()
+        self._tasks: dict[_Relay, Task] = {}
+        self._closing = False
+
+    def run_in_background(self, fn: Callable[..., Any],
+                          on_done: Callable[[Any], None] | None = None,
+                          on_error: Callable[[BaseException], None] | None = None,
+                          on_progress: Callable[[Any], None] | None = None,
+                          *, db: bool = False, token: CancelToken | None = None) -> Task:
+        """Run ``fn()`` (or ``fn(report)`` when ``on_progress`` is given) off the UI thread."""
+        token = token or CancelToken()
+        task = Task(token)
+        if self._closing:
+            task.running = False
+            return task
+        relay = _Relay()  # created here, so it lives on the UI thread
+        self._live.add(relay)
+        self._tasks[relay] = task
+
+        def finish() -> None:
+            task.running = False
+            self._live.discard(relay)
+            self._tasks.pop(relay, None)
+            relay.deleteLater()
+            if not self._live:
+                self.all_done.emit()
+
+        def done(result: Any) -> None:
+            finish()
+            if on_done is not None and not self._closing:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            finish()
+            if isinstance(exc, Cancelled):
+                log.debug("task cancelled")
+                return
+            if on_error is not None and not self._closing:
+                on_error(exc)
+            else:
+                log.error("background task failed", exc_info=(type(exc), exc, exc.__traceback__))
+
+        relay.done.connect(done)
+        relay.failed.connect(failed)
+        if on_progress is not None:
+            relay.progress.connect(lambda p: None if self._closing else on_progress(p))
+        job = _Job(fn, relay, on_progress is not None, token)
+        (self.db_pool if db else self.net_pool).start(job)
+        return task
+
+    def run_db(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None) -> Task:
+        """A database job, in order with every other database job."""
+        return self.run_in_background(fn, on_done, on_error, db=True)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._live)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel what can be cancelled and wait for the workers; no thread outlives the app."""
+        self._closing = True
+        for task in list(self._tasks.values()):
+            task.cancel()
+        ok = self.net_pool.waitForDone(timeout_ms)
+        ok = self.db_pool.waitForDone(timeout_ms) and ok
+        return ok
+
+
+class Latest:
+    """Stale-result guard: ``t = latest.next()`` per request, ``latest.is_current(t)`` on arrival."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def is_current(self, token: int) -> bool:
+        return token == self._n
+
+    def guard(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Wrap a result handler so it only runs for the newest request made so far."""
+        token = self.next()
+
+        def handler(result: Any) -> None:
+            if token == self._n:
+                fn(result)
+            else:
+                log.debug("dropped a stale result (token %d, now %d)", token, self._n)
+        return handler
