@@ -80,6 +80,8 @@ _v2 = """
 _v3 = """
     ALTER TABLE conversations ADD COLUMN draft TEXT NOT NULL DEFAULT '';
     ALTER TABLE conversations ADD COLUMN bad_remote TEXT;
+    -- 1 while a title set on this device has not been merged into the index yet
+    ALTER TABLE conversations ADD COLUMN title_dirty INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE bad_objects (
         key TEXT PRIMARY KEY,
         etag TEXT,

@@ -247,7 +247,8 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO conversations(conversation_id, title, created_at, last_updated, "
-                "updated_key, file_meta, index_extra, local_rev, pushed_rev) VALUES(?,?,?,?,?,?,?,1,0)",
+                "updated_key, file_meta, index_extra, local_rev, pushed_rev, title_dirty) "
+                "VALUES(?,?,?,?,?,?,?,1,0,1)",
                 (cid, title, now, now, layout.ts_key(now), json.dumps(file_meta), "{}"))
         return self.get_conversation(cid)  # type: ignore[return-value]
 
@@ -256,7 +257,7 @@ class Store:
         if not title:
             raise BadDataError("A conversation title cannot be empty.")
         with self.transaction():
-            cur = self.conn.execute("UPDATE conversations SET title=?, local_rev=local_rev+1 "
+            cur = self.conn.execute("UPDATE conversations SET title=?, title_dirty=1, local_rev=local_rev+1 "
                                     "WHERE conversation_id=? AND deleted=0", (title, cid))
             if cur.rowcount == 0:
                 raise NotFoundError(f"Conversation {cid} does not exist.")

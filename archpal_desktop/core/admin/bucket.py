@@ -1,0 +1,163 @@
+"""``admin setup-bucket``: the bucket exactly as the S3 setup guide recommends, safely re-runnable.
+
+Guide, step 1: ACLs disabled (object ownership "bucket owner enforced"), all four public access
+blocks on, default encryption (SSE-S3, or SSE-KMS for stronger control), versioning optional.
+Every step is a PUT of the full desired configuration, so running it again on an existing
+bucket converges to the same state instead of failing.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from archpal_desktop.core.errors import ArchPalError, BucketMissingError, ConfigError, map_exception
+
+log = logging.getLogger(__name__)
+
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+OWNERSHIP = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+def encryption_rules(kms_key: str | None) -> dict:
+    if kms_key:
+        # a bucket key cuts KMS request costs by ~99% for many small objects like ours
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                       "KMSMasterKeyID": kms_key},
+                "BucketKeyEnabled": True}
+    else:
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    return {"Rules": [rule]}
+
+
+def create_bucket_kwargs(name: str, region: str) -> dict[str, Any]:
+    """us-east-1 is the one region that must *not* be sent as a LocationConstraint."""
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region and region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    return kwargs
+
+
+def bucket_region(s3, name: str) -> str:
+    """The bucket's region from GetBucketLocation (None/'' mean us-east-1, 'EU' eu-west-1)."""
+    loc = s3.get_bucket_location(Bucket=name).get("LocationConstraint")
+    if not loc:
+        return "us-east-1"
+    return "eu-west-1" if loc == "EU" else loc
+
+
+def _exists(s3, name: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=name)
+        return True
+    except Exception as exc:
+        resp = getattr(exc, "response", None) or {}
+        status = resp.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404:
+            return False
+        if status == 301:  # ours or not, it lives in another region; GetBucketLocation says which
+            return True
+        if status == 403:
+            raise ConfigError(f"The bucket {name} exists but this account cannot access it "
+                              "(Access Denied).", "If it belongs to another AWS account, choose "
+                              "another name; otherwise check the admin's IAM permissions.") from exc
+        raise
+
+
+@dataclass
+class SetupResult:
+    bucket: str
+    region: str
+    created: bool
+    steps: list[str] = field(default_factory=list)
+
+
+def setup_bucket(s3, name: str, region: str, *, kms_key: str | None = None,
+                 versioning: bool = False) -> SetupResult:
+    """Create (or adopt) ``name`` in ``region`` and apply the guide's settings.
+
+    ``s3`` must be a client for ``region``. Versioning is only ever turned on here, never
+    suspended: an admin re-running without ``--versioning`` must not silently lose history.
+    """
+    from archpal_desktop.core.admin.site import _BUCKET_RE
+
+    if not _BUCKET_RE.match(name or ""):
+        raise ConfigError(f"{name!r} is not a valid bucket name.",
+                          "Use 3-63 lowercase letters, digits and hyphens (the guide's example: "
+                          "archpal-user-data-prod).")
+    result = SetupResult(name, region, created=False)
+    try:
+        # Look first: in us-east-1 CreateBucket on a bucket you own answers 200 (a legacy
+        # quirk), so its result alone cannot tell "created" from "already there".
+        if _exists(s3, name):
+            result.steps.append(f"bucket {name} already exists in your account; updating it")
+        else:
+            try:
+                s3.create_bucket(**create_bucket_kwargs(name, region))
+                result.created = True
+                result.steps.append(f"created bucket {name} in {region}")
+            except Exception as exc:
+                code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+                if code == "BucketAlreadyOwnedByYou":  # created meanwhile by another run
+                    result.steps.append(f"bucket {name} already exists in your account; updating it")
+                elif code == "BucketAlreadyExists":
+                    raise ConfigError(f"The bucket name {name} is taken by another AWS account.",
+                                      "Bucket names are global: choose another name.") from exc
+                else:
+                    raise
+        actual = bucket_region(s3, name)
+        if actual != region:
+            raise ConfigError(f"The bucket {name} already exists in {actual}, not {region} "
+                              "(region mismatch).", f"Run again with --region {actual}, and set "
+                              f"s3_region = \"{actual}\" in the site file.")
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=OWNERSHIP)
+        result.steps.append("object ownership: bucket owner enforced (ACLs disabled)")
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
+        result.steps.append("block public access: all four settings on")
+        s3.put_bucket_encryption(Bucket=name,
+                                 ServerSideEncryptionConfiguration=encryption_rules(kms_key))
+        result.steps.append("default encryption: " + (f"SSE-KMS with {kms_key}" if kms_key
+                                                      else "SSE-S3 (AWS managed keys)"))
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            result.steps.append("versioning: enabled")
+        else:
+            state = s3.get_bucket_versioning(Bucket=name).get("Status") or "not enabled"
+            result.steps.append(f"versioning: left as it is ({state.lower()}; --versioning turns it on)")
+    except ArchPalError:
+        raise
+    except Exception as exc:
+        mapped = map_exception(exc, key=name)
+        if type(mapped).__name__ == "NotFoundError":
+            raise BucketMissingError(key=name) from exc
+        raise mapped from exc
+    return result
+
+
+def read_settings(s3, name: str) -> dict[str, Any]:
+    """The bucket's security settings, as the S3 API reports them (None when not configured)."""
+    out: dict[str, Any] = {}
+
+    def get(label: str, call, pick):
+        try:
+            out[label] = pick(call(Bucket=name))
+        except Exception as exc:
+            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "")
+            if code.endswith(("NotFoundError", "NotFound")) or code.startswith("NoSuch"):
+                out[label] = None
+            else:
+                raise map_exception(exc, key=name) from exc
+
+    get("ownership", s3.get_bucket_ownership_controls,
+        lambda r: [x["ObjectOwnership"] for x in r["OwnershipControls"]["Rules"]])
+    get("public_access_block", s3.get_public_access_block,
+        lambda r: r["PublicAccessBlockConfiguration"])
+    get("encryption", s3.get_bucket_encryption,
+        lambda r: r["ServerSideEncryptionConfiguration"]["Rules"])
+    get("versioning", s3.get_bucket_versioning, lambda r: r.get("Status"))
+    return out

@@ -1,0 +1,104 @@
+"""``admin policy``: least-privilege IAM for a site, as JSON an admin can paste or apply.
+
+- the setup guide's user policy (Option B: Get/Put/Delete objects and ListBucket on one bucket),
+  for development setups with static keys;
+- the recommended identity-pool role: each student reaches only ``users/<own sub>/*``, through a
+  principal tag that the identity pool copies from the ID token's ``sub`` claim, plus Bedrock
+  invoke on the one configured model;
+- that role's trust policy (``sts:TagSession`` is required for principal tags to reach IAM).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from archpal_desktop.core.errors import ConfigError
+
+VERSION = "2012-10-17"
+DEFAULT_TAG = "sub"
+_GEO_PREFIX_RE = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.")
+
+
+def s3_arns(bucket: str) -> tuple[str, str]:
+    if not bucket:
+        raise ConfigError("No bucket name.", "Pass --bucket NAME or set s3_bucket_name.")
+    return f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"
+
+
+def user_policy(bucket: str) -> dict[str, Any]:
+    """The guide's custom policy ``ArchPalS3Access`` with the bucket filled in."""
+    bucket_arn, objects_arn = s3_arns(bucket)
+    return {"Version": VERSION, "Statement": [{
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+        "Resource": [objects_arn, bucket_arn],
+    }]}
+
+
+def model_arns(model: str, region: str, account: str = "*") -> list[str]:
+    """ARNs that Converse/ConverseStream on ``model`` needs.
+
+    A cross-region inference profile (``us.anthropic...``) is authorised on the profile *and*
+    on the foundation model in every region the profile may route to.
+    """
+    if not model:
+        raise ConfigError("No model id.", "Pass --model or set anthropic_model.")
+    if model.startswith("arn:"):
+        return [model]
+    if _GEO_PREFIX_RE.match(model):
+        base = _GEO_PREFIX_RE.sub("", model, count=1)
+        return [f"arn:aws:bedrock:{region}:{account}:inference-profile/{model}",
+                f"arn:aws:bedrock:*::foundation-model/{base}"]
+    return [f"arn:aws:bedrock:{region}::foundation-model/{model}"]
+
+
+def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
+                tag: str = DEFAULT_TAG) -> dict[str, Any]:
+    bucket_arn, _ = s3_arns(bucket)
+    own = f"users/${{aws:PrincipalTag/{tag}}}"
+    return {"Version": VERSION, "Statement": [
+        {"Sid": "OwnObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": [f"{bucket_arn}/{own}/*"]},
+        {"Sid": "ListOwnPrefix", "Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": [bucket_arn],
+         "Condition": {"StringLike": {"s3:prefix": [f"{own}/", f"{own}/*"]}}},
+        {"Sid": "InvokeTheOneModel", "Effect": "Allow",
+         "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+         "Resource": model_arns(model, region, account)},
+    ]}
+
+
+def trust_policy(identity_pool_id: str) -> dict[str, Any]:
+    if not identity_pool_id:
+        raise ConfigError("No identity pool id.",
+                          "Pass --identity-pool-id or set cognito_identity_pool_id.")
+    return {"Version": VERSION, "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+        "Condition": {
+            "StringEquals": {"cognito-identity.amazonaws.com:aud": identity_pool_id},
+            "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+        },
+    }]}
+
+
+def principal_tags(user_pool_id: str, region: str, tag: str = DEFAULT_TAG) -> dict[str, Any]:
+    """Arguments for ``cognito-identity set-principal-tag-attribute-map``."""
+    return {"IdentityProviderName": f"cognito-idp.{region}.amazonaws.com/{user_pool_id}",
+            "UseDefaults": False, "PrincipalTags": {tag: "sub"}}
+
+
+def site_policies(*, bucket: str, model: str, region: str, identity_pool_id: str = "",
+                  user_pool_id: str = "", account: str = "*", tag: str = DEFAULT_TAG
+                  ) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "user_policy": user_policy(bucket),
+        "identity_pool_role_policy": role_policy(bucket, model, region, account=account, tag=tag),
+        # a visible placeholder, like the guide's YOUR-BUCKET-NAME, rather than a fake id
+        "identity_pool_trust_policy": trust_policy(identity_pool_id or "YOUR-IDENTITY-POOL-ID"),
+    }
+    if user_pool_id:
+        out["principal_tag_map"] = principal_tags(user_pool_id, region, tag)
+    return out
