@@ -46,8 +46,8 @@ FIXES: dict[str, str] = {
     "region_mismatch": (
         "Check region: ensure s3_region matches the bucket's region. Find bucket region: S3 "
         "console -> your bucket -> Properties -> AWS Region."),
-    "offline": ("Check the network connection, proxy and firewall; the S3 endpoint must be "
-                "reachable on port 443."),
+    "offline": ("Check the network connection, proxy and firewall: this computer must reach "
+                "the S3 endpoint (HTTPS, port 443). Work done offline is kept and syncs later."),
 }
 
 

@@ -1,0 +1,267 @@
+"""Admin and diagnostic commands: ``admin ...``, ``doctor`` and ``config show``.
+
+Admin commands use static admin credentials (settings or boto3's default chain: an admin's
+``aws configure`` profile); they never need a student sign-in.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from archpal_desktop.core import config as cfg
+from archpal_desktop.core.errors import ConfigError
+
+ADMIN_SUB = "archpal-admin"  # a placeholder identity for admin sessions; never used in a key
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser("doctor", parents=[common],
+                              help="check settings, network, credentials and the bucket")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.set_defaults(func=cmd_doctor)
+
+    p = subparsers.add_parser("config", parents=[common], help="show the effective settings")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    c = csub.add_parser("show", parents=[common],
+                        help="every setting, its value (secrets masked) and where it came from")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_config_show)
+
+    admin = subparsers.add_parser("admin", parents=[common], help="tools for IT admins")
+    asub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+
+    a = asub.add_parser("setup-bucket", parents=[common],
+                        help="create or fix the bucket as the S3 setup guide recommends")
+    a.add_argument("name")
+    a.add_argument("--region", required=True)
+    a.add_argument("--kms-key", metavar="KEY", help="SSE-KMS with this key id/ARN (default: SSE-S3)")
+    a.add_argument("--versioning", action="store_true", help="turn on bucket versioning")
+    a.set_defaults(func=cmd_setup_bucket)
+
+    a = asub.add_parser("policy", parents=[common], help="print least-privilege IAM JSON")
+    a.add_argument("--bucket", help="default: s3_bucket_name")
+    a.add_argument("--region", help="default: s3_region")
+    a.add_argument("--model", help="default: anthropic_model")
+    a.add_argument("--identity-pool-id", help="default: cognito_identity_pool_id")
+    a.add_argument("--user-pool-id", help="default: cognito_user_pool_id")
+    a.add_argument("--account", default="*", help="AWS account id for the model ARN")
+    a.add_argument("--tag", default="sub", help="principal tag that carries the user's sub")
+    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags"), default="all")
+    a.set_defaults(func=cmd_policy)
+
+    a = asub.add_parser("doctor", parents=[common],
+                        help="doctor plus the bucket's encryption, public access block, versioning")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_admin_doctor)
+
+    a = asub.add_parser("usage", parents=[common], help="objects, bytes and estimated monthly cost")
+    a.add_argument("--bucket")
+    a.add_argument("--storage-price", type=float, default=None, help="USD per GB-month (0.023)")
+    a.add_argument("--put-price", type=float, default=None, help="USD per 1,000 PUT/LIST (0.005)")
+    a.add_argument("--get-price", type=float, default=None, help="USD per 1,000 GET (0.0004)")
+    a.add_argument("--puts", type=int, default=None, help="PUT/LIST requests per month")
+    a.add_argument("--gets", type=int, default=None, help="GET requests per month")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_usage)
+
+    a = asub.add_parser("export-research", parents=[common],
+                        help="anonymised conversations CSV + separate identifiers CSV")
+    a.add_argument("--out", required=True, metavar="DIR")
+    a.add_argument("--bucket")
+    a.set_defaults(func=cmd_export_research)
+
+    a = asub.add_parser("import-secrets", parents=[common],
+                        help="turn a web app secrets.toml into a site file (secrets refused)")
+    a.add_argument("path", metavar="SECRETS_TOML")
+    a.add_argument("--out", metavar="FILE", help="default: the system site file; '-' prints it")
+    a.add_argument("--lock", action="store_true", help="put every imported key under [managed]")
+    a.add_argument("--force", action="store_true", help="replace an existing site file")
+    a.set_defaults(func=cmd_import_secrets)
+
+    a = asub.add_parser("write-site-file", parents=[common],
+                        help="write the site file from installer properties (used by installers)")
+    for flag, prop in (("--region", "REGION"), ("--user-pool-id", "USER_POOL_ID"),
+                       ("--client-id", "CLIENT_ID"), ("--identity-pool-id", "IDENTITY_POOL_ID"),
+                       ("--bucket", "BUCKET"), ("--model", "MODEL"),
+                       ("--allowed-domains", "ALLOWED_DOMAINS")):
+        a.add_argument(flag, dest=f"prop_{prop}", metavar=prop, default="")
+    a.add_argument("--out", metavar="FILE", help="default: the system site file")
+    a.add_argument("--no-lock", action="store_true",
+                   help="write values users may change (default: under [managed])")
+    a.set_defaults(func=cmd_write_site_file)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _admin_access(ctx):
+    from archpal_desktop.core.aws import static_access
+
+    return static_access(ctx.settings, getattr(ctx.args, "user", None) or ADMIN_SUB)
+
+
+def _admin_s3(ctx, region: str | None = None):
+    from archpal_desktop.core.aws import client_config
+
+    access = _admin_access(ctx)
+    return access.session.client("s3", region_name=region or ctx.settings.s3_region(),
+                                 config=client_config(pool=8))
+
+
+def _bucket(ctx) -> str:
+    name = getattr(ctx.args, "bucket", None) or ctx.settings[cfg.S3_BUCKET_NAME]
+    if not name:
+        raise ConfigError("No bucket name.", "Pass --bucket NAME or set s3_bucket_name.")
+    return name
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_config_show(ctx) -> int:
+    from archpal_desktop.core.admin.site import effective_settings
+
+    rows = effective_settings(ctx.settings)
+    if ctx.args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    width = max(len(r["key"]) for r in rows)
+    for r in rows:
+        lock = "  [managed]" if r["managed"] else ""
+        print(f"{r['key']:<{width}}  {r['value']}  <- {r['source']}{lock}")
+    for w in ctx.settings.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _print_checks(ctx, checks) -> int:
+    from archpal_desktop.core.admin.doctor import format_checks
+
+    if getattr(ctx.args, "json", False):
+        print(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        print(format_checks(checks))
+    return 1 if any(c.failed for c in checks) else 0
+
+
+def cmd_doctor(ctx) -> int:
+    from archpal_desktop.core.admin.doctor import run_doctor
+
+    return _print_checks(ctx, run_doctor(ctx.settings, ctx.access))
+
+
+def cmd_admin_doctor(ctx) -> int:
+    from archpal_desktop.core.admin.doctor import run_doctor
+
+    probe = getattr(ctx.args, "user", None)
+    return _print_checks(ctx, run_doctor(ctx.settings, lambda: _admin_access(ctx), admin=True,
+                                         probe_sub=probe))
+
+
+def cmd_setup_bucket(ctx) -> int:
+    from archpal_desktop.core.admin.bucket import setup_bucket
+
+    a = ctx.args
+    result = setup_bucket(_admin_s3(ctx, a.region), a.name, a.region, kms_key=a.kms_key,
+                          versioning=a.versioning)
+    for step in result.steps:
+        print(f"- {step}")
+    print(f"Bucket {result.bucket} is ready in {result.region}. Put s3_bucket_name = "
+          f"\"{result.bucket}\" and s3_region = \"{result.region}\" in the site file.")
+    return 0
+
+
+def cmd_policy(ctx) -> int:
+    from archpal_desktop.core.admin import policy
+
+    a, s = ctx.args, ctx.settings
+    region = a.region or s.s3_region()
+    docs = policy.site_policies(bucket=_bucket(ctx), model=a.model or s[cfg.ANTHROPIC_MODEL],
+                                region=region,
+                                identity_pool_id=a.identity_pool_id or s[cfg.COGNITO_IDENTITY_POOL_ID],
+                                user_pool_id=a.user_pool_id or s[cfg.COGNITO_USER_POOL_ID],
+                                account=a.account, tag=a.tag)
+    pick = {"user": "user_policy", "role": "identity_pool_role_policy",
+            "trust": "identity_pool_trust_policy", "tags": "principal_tag_map"}
+    if a.which != "all":
+        if pick[a.which] not in docs:
+            raise ConfigError("No user pool id for the principal tag map.",
+                              "Pass --user-pool-id or set cognito_user_pool_id.")
+        docs = docs[pick[a.which]]
+    print(json.dumps(docs, indent=2))
+    return 0
+
+
+def cmd_usage(ctx) -> int:
+    from archpal_desktop.core.admin import usage as u
+
+    a = ctx.args
+    data = u.collect_usage(_admin_s3(ctx), _bucket(ctx))
+    prices = {k: v for k, v in (("storage_price", a.storage_price), ("put_price", a.put_price),
+                                ("get_price", a.get_price)) if v is not None}
+    cost = u.estimate_cost(data, puts=a.puts, gets=a.gets, **prices)
+    if a.json:
+        print(json.dumps({"users": {k: {"objects": v.objects, "bytes": v.bytes}
+                                    for k, v in sorted(data.users.items())},
+                          "total_objects": data.total_objects, "total_bytes": data.total_bytes,
+                          "cost": cost}, indent=2))
+    else:
+        print(u.format_usage(data, cost))
+    return 0
+
+
+def cmd_export_research(ctx) -> int:
+    from archpal_desktop.core.admin.research import export_research
+
+    result, data, ids = export_research(_admin_s3(ctx), _bucket(ctx), Path(ctx.args.out))
+    print(f"Exported {len(result.rows)} rows from {result.conversations} conversations of "
+          f"{result.users} users.")
+    print(f"  data:        {data}")
+    print(f"  identifiers: {ids}  (personal data: keep it apart from the data file)")
+    for problem in result.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 0
+
+
+def _write_or_print(site, out: str | None, force: bool) -> int:
+    from archpal_desktop.core import paths
+    from archpal_desktop.core.admin.site import write_site
+
+    for w in site.warnings():
+        print(f"warning: {w}", file=sys.stderr)
+    if out == "-":
+        sys.stdout.write(site.to_toml())
+        return 0
+    target = Path(out) if out else paths.system_config_file()
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists.", "Pass --force to replace it, or --out - to "
+                          "print the result.")
+    write_site(site, target)
+    print(f"Wrote {target} ({len(site.values)} settings, {len(site.managed)} managed).")
+    return 0
+
+
+def cmd_import_secrets(ctx) -> int:
+    from archpal_desktop.core.admin.site import import_secrets
+
+    site = import_secrets(Path(ctx.args.path), lock=ctx.args.lock)
+    return _write_or_print(site, ctx.args.out, ctx.args.force)
+
+
+def cmd_write_site_file(ctx) -> int:
+    """Installers call this with their public properties; it merges into an existing site file
+    so an upgrade with no properties keeps the admin's values."""
+    from archpal_desktop.core import paths
+    from archpal_desktop.core.admin.site import INSTALLER_PROPERTIES, read_site, site_from_properties, write_site
+
+    props = {name: getattr(ctx.args, f"prop_{name}") for name in INSTALLER_PROPERTIES}
+    target = Path(ctx.args.out) if ctx.args.out else paths.system_config_file()
+    if not any((v or "").strip() for v in props.values()):
+        print(f"No site values given; {target} left as it is.")
+        return 0
+    existing = read_site(target)
+    site = site_from_properties(props, lock=not ctx.args.no_lock, existing=existing)
+    for w in site.warnings():
+        print(f"warning: {w}", file=sys.stderr)
+    site.refused.clear()
+    write_site(site, target)
+    print(f"Wrote {target} ({len(site.values)} settings, {len(site.managed)} managed).")
+    return 0
