@@ -220,7 +220,8 @@ class Store:
 
     # -- conversations ----------------------------------------------------------------------
     _CONV_SQL = ("SELECT c.conversation_id, c.title, c.created_at, c.last_updated, c.file_missing, "
-                 "c.bad_remote, c.draft, c.message_count FROM conversations c ")
+                 "c.bad_remote, c.draft, CASE WHEN c.file_missing AND c.remote_count IS NOT NULL "
+                 "THEN c.remote_count ELSE c.message_count END AS message_count FROM conversations c ")
 
     @staticmethod
     def _conv(row: dict) -> Conversation:
