@@ -10,7 +10,7 @@ import sys
 from typing import TextIO
 
 from archpal_desktop.core.auth.errors import AuthInputError
-from archpal_desktop.core.auth.session import AuthSession, Challenge
+from archpal_desktop.core.auth.session import AuthSession, Challenge, check_email
 from archpal_desktop.core.errors import ArchPalError
 
 MAX_TRIES = 3
@@ -69,10 +69,9 @@ def terminal_sign_in(session: AuthSession, email: str | None = None,
     if session.notice:
         term.say(session.notice)
     default = email or session.email or ""
-    last_error: ArchPalError | None = None
-    for _ in range(MAX_TRIES):
+    for attempt in range(1, MAX_TRIES + 1):
         try:
-            address = email or term.ask("University e-mail", default)
+            address = check_email(session.settings, email or term.ask("University e-mail", default))
             result = session.sign_in(address, term.secret("Password"))
             step_errors = 0
             while isinstance(result, Challenge):
@@ -85,7 +84,7 @@ def terminal_sign_in(session: AuthSession, email: str | None = None,
                     term.say(str(exc))
             return session
         except AuthInputError as exc:
+            if attempt == MAX_TRIES:
+                raise  # the command prints it once
             term.say(str(exc))
-            last_error = exc
-            default = email or default
-    raise last_error or ArchPalError("Sign-in failed.")
+    raise AssertionError("unreachable")
