@@ -1,0 +1,662 @@
+"""The main window: sidebar (search, new, conversations), chat pane, companion, status area.
+
+The window only paints and reacts: every store call runs on the task runner's database worker,
+every network call (sync, the coach) on its network pool.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel,
+                               QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
+                               QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget)
+
+from archpal_desktop import APP_NAME
+from archpal_desktop.core.errors import map_exception
+from archpal_desktop.ui import export as ui_export
+from archpal_desktop.ui import theme
+from archpal_desktop.ui.chat_view import ChatView
+from archpal_desktop.ui.companion import CompanionView, app_icon
+from archpal_desktop.ui.composer import Composer
+from archpal_desktop.ui.conversation_list import ConversationList
+from archpal_desktop.ui.replies import ReplyController
+from archpal_desktop.ui.search import SearchController, SearchResults
+from archpal_desktop.ui.shortcuts import ShortcutsDialog, keys
+from archpal_desktop.ui.state import AppState
+from archpal_desktop.ui.sync_status import SyncController, SyncStatus
+from archpal_desktop.ui.tasks import Latest
+
+log = logging.getLogger(__name__)
+
+LAST_CONVERSATION_KEY = "ui.last_conversation"
+
+
+class MainWindow(QMainWindow):
+    conversations_loaded = Signal()
+    conversation_opened = Signal(str)      # conversation id, messages shown
+    status_message = Signal(str)
+
+    def __init__(self, state: AppState, *, start_sync: bool = True):
+        super().__init__()
+        self.state = state
+        self.tasks = state.tasks
+        self.store = state.store
+        self.current_cid: str | None = None
+        self._answered = []
+        self._open_latest = Latest()
+        self._pending_scroll: str | None = None
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setAccessibleName("ArchPal main window")
+        self._build()
+        self._build_menus()
+        self.replies = ReplyController(state, self)
+        self._connect_replies()
+        self.sync = SyncController(self.tasks, self.store, state.settings, self._access, self)
+        self.sync.state_changed.connect(self.status.show_state)
+        self.sync.sync_finished.connect(self._sync_finished)
+        self.sync.network_back.connect(self.replies.kick)
+        self.status.sync_requested.connect(lambda: self.sync.sync_now("user"))
+        self.status.settings_requested.connect(self.open_settings)
+        self.status.sign_in_requested.connect(self.sign_in_again)
+        self.search = SearchController(self.tasks, self.store, self)
+        self.search.results.connect(self._show_hits)
+        self._qsettings = QSettings(str(state.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        self._restore_geometry()
+        if state.theme is not None:
+            state.theme.changed.connect(self._theme_changed)
+            theme.set_current(state.theme.colors)
+        self._tray: QSystemTrayIcon | None = None
+        self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
+        self.sync.refresh_pending()
+        if start_sync:
+            QTimer.singleShot(0, lambda: self.sync.sync_now("start"))
+
+    # -- construction -------------------------------------------------------------------------
+    def _build(self) -> None:
+        sidebar = QFrame(self)
+        sidebar.setObjectName("sidebar")
+        sidebar.setMinimumWidth(220)
+        self.search_box = QLineEdit(sidebar)
+        self.search_box.setPlaceholderText("Search all conversations  (Ctrl+F)")
+        self.search_box.setAccessibleName("Search conversations")
+        self.search_box.setClearButtonEnabled(True)
+        self.new_button = QPushButton("New conversation", sidebar)
+        self.new_button.setObjectName("primary")
+        self.new_button.setAccessibleName("New conversation")
+        self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.conversations = ConversationList(sidebar)
+        self.results = SearchResults(sidebar)
+        self.empty_list = QLabel("No conversations yet.\nStart one with “New conversation”.", sidebar)
+        self.empty_list.setObjectName("muted")
+        self.empty_list.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.side_stack = QStackedWidget(sidebar)
+        self.side_stack.addWidget(self.conversations)
+        self.side_stack.addWidget(self.results)
+        self.side_stack.addWidget(self.empty_list)
+        self.results_label = QLabel(sidebar)
+        self.results_label.setObjectName("muted")
+        self.results_label.hide()
+        side = QVBoxLayout(sidebar)
+        side.setContentsMargins(8, 8, 4, 8)
+        side.addWidget(self.search_box)
+        side.addWidget(self.new_button)
+        side.addWidget(self.results_label)
+        side.addWidget(self.side_stack, 1)
+
+        center = QWidget(self)
+        self.title_label = QLabel(center)
+        self.title_label.setAccessibleName("Conversation title")
+        f = self.title_label.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        f.setBold(True)
+        self.title_label.setFont(f)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chat = ChatView(center)
+        self.composer = Composer(center)
+        head = QHBoxLayout()
+        head.setContentsMargins(14, 8, 14, 0)
+        head.addWidget(self.title_label, 1)
+        lay = QVBoxLayout(center)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(head)
+        lay.addWidget(self.chat, 1)
+        lay.addWidget(self.composer)
+
+        self.companion_panel = QFrame(self)
+        self.companion_panel.setObjectName("companionPanel")
+        self.companion = CompanionView(self.companion_panel)
+        cl = QVBoxLayout(self.companion_panel)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.companion)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(sidebar)
+        self.splitter.addWidget(center)
+        self.splitter.addWidget(self.companion_panel)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([290, 700, 160])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.status = SyncStatus(self)
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().setSizeGripEnabled(True)
+
+        # Tab order: search -> new -> list -> messages -> composer -> send
+        QWidget.setTabOrder(self.search_box, self.new_button)
+        QWidget.setTabOrder(self.new_button, self.conversations)
+        QWidget.setTabOrder(self.conversations, self.chat)
+        QWidget.setTabOrder(self.chat, self.composer.edit)
+        QWidget.setTabOrder(self.composer.edit, self.composer.send_button)
+
+        self.search_box.textChanged.connect(self._search_changed)
+        self.search_box.returnPressed.connect(self._open_first_hit)
+        self.new_button.clicked.connect(self.new_conversation)
+        self.conversations.selectionModel().currentChanged.connect(self._selection_changed)
+        self.conversations.rename_requested.connect(self.rename_conversation)
+        self.conversations.delete_requested.connect(self.delete_conversation)
+        self.conversations.export_requested.connect(self.export_conversation)
+        self.results.open_hit.connect(self.open_hit)
+        self.composer.send.connect(self.send_message)
+        self.composer.stop.connect(self.stop_reply)
+        self.composer.draft_changed.connect(self._save_draft)
+        self.chat.retry_requested.connect(self.retry_reply)
+        self.chat.stop_requested.connect(self.stop_reply)
+        self.chat.link_refused.connect(
+            lambda href: self.flash("That link was not opened: only https and e-mail links open."))
+        self.chat.message_copied.connect(lambda _mid: self.flash("Message copied."))
+        self._update_composer()
+
+    def _action(self, menu, text: str, slot, name: str | None = None, *, checkable=False) -> QAction:
+        act = QAction(text, self)
+        if name:
+            act.setShortcuts(keys(name))
+            act.setObjectName(f"action_{name}")
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self.act_new = self._action(f, "&New conversation", self.new_conversation, "new")
+        f.addSeparator()
+        self._action(f, "Export as &PDF…", lambda: self.export_conversation(self.current_cid, "pdf"), "export_pdf")
+        self._action(f, "Export as &Markdown…", lambda: self.export_conversation(self.current_cid, "md"),
+                     "export_md")
+        self._action(f, "&Print…", self.print_conversation, "print")
+        self._action(f, "Export &all my data…", self.export_all)
+        f.addSeparator()
+        self._action(f, "Sign &out", self.sign_out)
+        self._action(f, "&Quit", self.close, "quit")
+        e = mb.addMenu("&Edit")
+        self._action(e, "&Copy message", lambda: self.chat.copy_message(), None)
+        self._action(e, "&Rename conversation…", lambda: self.rename_conversation(self.current_cid), "rename")
+        self._action(e, "&Delete conversation…", lambda: self.delete_conversation(self.current_cid), "delete")
+        e.addSeparator()
+        self._action(e, "&Find…", self.focus_search, "search")
+        self._action(e, "Go to the &message box", self.composer.edit.setFocus, "focus_composer")
+        self._action(e, "&Edit profile…", self.edit_profile)
+        self._action(e, "&Settings…", self.open_settings, "settings")
+        v = mb.addMenu("&View")
+        self._action(v, "&Next conversation", lambda: self.step_conversation(1), "next")
+        self._action(v, "&Previous conversation", lambda: self.step_conversation(-1), "prev")
+        c = mb.addMenu("&Chat")
+        self.act_stop = self._action(c, "&Stop the reply", self.stop_reply, "stop")
+        s = mb.addMenu("&Sync")
+        self._action(s, "Sync &now", lambda: self.sync.sync_now("user"), "sync")
+        h = mb.addMenu("&Help")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "help")
+        self._action(h, "&About ArchPal", self.show_about)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _access(self):
+        if self.state.access is None:
+            from archpal_desktop.core.errors import AuthExpiredError
+            raise AuthExpiredError("You are not signed in.", "Sign in to sync.")
+        return self.state.access()
+
+    def flash(self, text: str, ms: int = 4000) -> None:
+        self.statusBar().showMessage(text, ms)
+        self.status_message.emit(text)
+
+    def _error(self, what: str):
+        def show(exc: BaseException) -> None:
+            err = map_exception(exc)
+            log.warning("%s failed: %s", what, err.code)
+            QMessageBox.warning(self, APP_NAME, f"{what} failed.\n\n{err}")
+        return show
+
+    def _update_composer(self) -> None:
+        self.composer.set_disabled_reason("")
+
+    # -- conversations ------------------------------------------------------------------------
+    def reload_conversations(self, select: str | None = None) -> None:
+        store = self.store
+        keep = select or self.current_cid
+
+        def shown(convs) -> None:
+            self.conversations.conv_model.set_conversations(convs)
+            self.side_stack.setCurrentWidget(self.conversations if convs or self.search_box.text()
+                                             else self.empty_list)
+            if self.search_box.text().strip():
+                self.side_stack.setCurrentWidget(self.results)
+            if keep and self.conversations.select(keep):
+                pass
+            elif convs and self.current_cid is None:
+                self.conversations.select(convs[0].conversation_id)
+            self.conversations_loaded.emit()
+        self.tasks.run_db(store.list_conversations, shown, self._error("Loading your conversations"))
+
+    def _selection_changed(self, current, _previous) -> None:
+        cid = self.conversations.current_id()
+        if cid and cid != self.current_cid:
+            self.open_conversation(cid)
+
+    def open_conversation(self, cid: str, scroll_to: str | None = None) -> None:
+        self.composer.flush_draft()
+        self.current_cid = cid
+        self._pending_scroll = scroll_to
+        conv = self.conversations.conv_model.conversation(cid)
+        self.title_label.setText(conv.title if conv else "")
+        self.setWindowTitle(f"{conv.title} — {APP_NAME}" if conv else APP_NAME)
+        store = self.store
+        handler = self._open_latest.guard(lambda r: self._show_conversation(cid, *r))
+        self.tasks.run_db(lambda: (store.load_messages(cid), store.get_draft(cid)), handler,
+                          self._error("Opening the conversation"))
+        self.tasks.run_db(lambda: store.kv_set(LAST_CONVERSATION_KEY, cid))
+
+    def _show_conversation(self, cid: str, messages, draft: str) -> None:
+        if cid != self.current_cid:
+            return
+        self.chat.show_messages(cid, messages)
+        self.composer.load_draft(draft)
+        last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
+        self.companion.set_emotion(last_reply.emotion if last_reply else "hello")
+        if self._pending_scroll:
+            self.chat.scroll_to_message(self._pending_scroll)
+            self._pending_scroll = None
+        self._update_composer()
+        self.conversation_opened.emit(cid)
+
+    def new_conversation(self) -> None:
+        store = self.store
+
+        def made(conv) -> None:
+            self.conversations.conv_model.upsert(conv)
+            self.side_stack.setCurrentWidget(self.conversations)
+            self.search_box.clear()
+            self.conversations.select(conv.conversation_id)
+            self.composer.edit.setFocus()
+            self.sync.refresh_pending()
+        self.tasks.run_db(store.create_conversation, made, self._error("Creating a conversation"))
+
+    def step_conversation(self, delta: int) -> None:
+        model = self.conversations.conv_model
+        if not model.rowCount():
+            return
+        row = max(0, min(model.rowCount() - 1, model.row_of(self.current_cid) + delta))
+        self.conversations.setCurrentIndex(model.index(row))
+
+    def rename_conversation(self, cid: str | None) -> None:
+        conv = self.conversations.conv_model.conversation(cid) if cid else None
+        if conv is None:
+            return
+        title, ok = QInputDialog.getText(self, "Rename conversation", "New title:",
+                                         QLineEdit.EchoMode.Normal, conv.title)
+        if ok and title.strip():
+            self.apply_rename(cid, title.strip())
+
+    def apply_rename(self, cid: str, title: str) -> None:
+        store = self.store
+
+        def work():
+            store.rename_conversation(cid, title)
+            return store.get_conversation(cid)
+
+        def done(conv) -> None:
+            self.conversations.conv_model.upsert(conv)
+            self.conversations.select(cid)
+            if cid == self.current_cid:
+                self.title_label.setText(conv.title)
+                self.setWindowTitle(f"{conv.title} — {APP_NAME}")
+            self.sync.refresh_pending()
+        self.tasks.run_db(work, done, self._error("Renaming"))
+
+    def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:
+        conv = self.conversations.conv_model.conversation(cid) if cid else None
+        if conv is None:
+            return
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Delete conversation",
+                f"Delete “{conv.title}”?\n\nIt is removed from this computer and, at the next sync, "
+                "from your ArchPal account everywhere.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        store = self.store
+
+        def done(_r) -> None:
+            model = self.conversations.conv_model
+            row = model.row_of(cid)
+            model.remove(cid)
+            if cid == self.current_cid:
+                self.current_cid = None
+                self.chat.show_messages(None, [])
+                self.title_label.setText("")
+                if model.rowCount():
+                    self.conversations.setCurrentIndex(model.index(min(row, model.rowCount() - 1)))
+                else:
+                    self.side_stack.setCurrentWidget(self.empty_list)
+                    self.composer.load_draft("")
+            self.flash(f"Deleted “{conv.title}”.")
+            self.sync.refresh_pending()
+        self.tasks.run_db(lambda: store.delete_conversation(cid), done, self._error("Deleting"))
+
+    def _save_draft(self, text: str) -> None:
+        cid, store = self.current_cid, self.store
+        if cid:
+            self.tasks.run_db(lambda: store.set_draft(cid, text))
+
+    # -- sending and replies ----------------------------------------------------------------------
+    def send_message(self, text: str) -> None:
+        self.composer.clear()
+
+        def failed(exc) -> None:
+            self.composer.load_draft(text)  # nothing the student wrote is lost
+            self._error("Saving your message")(exc)
+        self.replies.send(self.current_cid, text, on_error=failed)
+
+    def _connect_replies(self) -> None:
+        r = self.replies
+        r.message_sent.connect(self._message_sent)
+        r.busy_changed.connect(self.composer.set_busy)
+        r.reply_started.connect(self._reply_started)
+        r.reply_delta.connect(self._reply_delta)
+        r.reply_done.connect(self._reply_done)
+        r.run_finished.connect(self._run_finished)
+        r.offline.connect(self._replies_offline)
+        r.error.connect(lambda words: self.flash(words, 8000))
+
+    def _show_list(self) -> None:
+        if not self.search_box.text().strip():
+            self.side_stack.setCurrentWidget(self.conversations)
+
+    def _message_sent(self, conv, msg) -> None:
+        self.conversations.conv_model.upsert(conv)
+        self._show_list()
+        if conv.conversation_id != self.current_cid:
+            self.current_cid = conv.conversation_id
+            self.chat.show_messages(conv.conversation_id, [msg])
+            self.conversations.blockSignals(True)
+            self.conversations.select(conv.conversation_id)
+            self.conversations.blockSignals(False)
+            self.title_label.setText(conv.title)
+        else:
+            self.chat.append_message(msg)
+            self.conversations.select(conv.conversation_id)
+        self.sync.refresh_pending()
+
+    def _reply_started(self, msg) -> None:
+        if msg.conversation_id == self.current_cid:
+            self.chat.append_message(msg)
+            self.companion.set_emotion("walk")
+        self.composer.set_notice("")
+
+    def _reply_delta(self, mid: str, text: str, emotion) -> None:
+        if self.chat.chat_model.message(mid) is not None:
+            self.chat.stream_text(mid, text, emotion)
+            if emotion:
+                self.companion.set_emotion(emotion)
+
+    def _reply_done(self, cid: str, mid: str, finished: bool) -> None:
+        # the runner saves the final text right after this event: reload when the run returns
+        self._answered.append((cid, finished))
+        if not finished:
+            self.companion.set_emotion("sad")
+
+    _answered: list = []
+
+    def _run_finished(self, result) -> None:
+        answered, self._answered = self._answered, []
+        touched = {cid for cid, _ in answered}
+        for cid in touched:
+            self._refresh_conv(cid)
+        if self.current_cid in touched:
+            self.reload_current()
+        self.sync.refresh_pending()
+        if result.answered:
+            # replies are saved; upload them soon rather than at the next timer tick
+            QTimer.singleShot(1500, lambda: self.sync.sync_now("reply"))
+            if not self.isActiveWindow():
+                self.notify("ArchPal answered", "A reply to your message has arrived.")
+        if result.waiting and result.offline:
+            self.composer.set_notice("Offline: your messages are saved here and ArchPal answers "
+                                     "them when a connection is back.")
+        elif not result.waiting:
+            self.composer.set_notice("")
+
+    def _replies_offline(self, words: str) -> None:
+        from archpal_desktop.core.errors import OfflineError
+        self.sync.mark_offline(OfflineError())
+        self.flash("Saved. ArchPal will answer when a connection is back.", 6000)
+
+    def reload_current(self) -> None:
+        cid, store = self.current_cid, self.store
+        if not cid:
+            return
+        handler = self._open_latest.guard(lambda msgs: self._refresh_messages(cid, msgs))
+        self.tasks.run_db(lambda: store.load_messages(cid), handler)
+
+    def _refresh_messages(self, cid: str, messages) -> None:
+        if cid != self.current_cid:
+            return
+        stick = self.chat._at_bottom()
+        self.chat.chat_model.set_messages(cid, messages)
+        self.chat._relayout(stick)
+        last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
+        if last_reply is not None and last_reply.local_state is None:
+            self.companion.set_emotion(last_reply.emotion)
+
+    def _refresh_conv(self, cid: str) -> None:
+        store = self.store
+        self.tasks.run_db(lambda: store.get_conversation(cid),
+                          lambda conv: conv and self.conversations.conv_model.upsert(conv))
+
+    def stop_reply(self) -> None:
+        if self.replies.busy:
+            self.replies.stop()
+
+    def retry_reply(self, mid: str) -> None:
+        self.replies.retry(mid)
+
+    def notify(self, title: str, text: str) -> None:
+        """A quiet note when the window is in the background: tray message or taskbar alert."""
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(app_icon(), self)
+                self._tray.show()
+            self._tray.showMessage(title, text, app_icon(), 8000)
+        QApplication.alert(self, 0)
+
+    # -- sync ----------------------------------------------------------------------------------
+    def _sync_finished(self, result) -> None:
+        changed = set(getattr(result, "changed", []) or [])
+        if changed or getattr(result, "profile_pulled", False):
+            self.reload_conversations()
+            if self.current_cid in changed:
+                self.open_conversation(self.current_cid)
+        self.replies.kick()
+
+    # -- search ---------------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    def _search_changed(self, text: str) -> None:
+        self.search.set_query(text)
+        if not text.strip():
+            self.results_label.hide()
+            self.side_stack.setCurrentWidget(self.conversations)
+
+    def _show_hits(self, query: str, hits: list) -> None:
+        if not query:
+            return
+        self.results.hits_model.set_hits(hits)
+        self.side_stack.setCurrentWidget(self.results)
+        self.results_label.setText(f"{len(hits)} result{'s' if len(hits) != 1 else ''} for “{query}”"
+                                   if hits else f"Nothing found for “{query}”")
+        self.results_label.show()
+
+    def _open_first_hit(self) -> None:
+        if self.results.hits_model.hits:
+            self.open_hit(self.results.hits_model.hits[0])
+
+    def open_hit(self, hit) -> None:
+        if hit is None:
+            return
+        if hit.conversation_id == self.current_cid and self.chat.chat_model.message(hit.message_id):
+            self.chat.scroll_to_message(hit.message_id)
+            return
+        self.conversations.blockSignals(True)
+        self.conversations.select(hit.conversation_id)
+        self.conversations.blockSignals(False)
+        self.open_conversation(hit.conversation_id, scroll_to=hit.message_id)
+
+    # -- export -----------------------------------------------------------------------------------
+    def export_conversation(self, cid: str | None, kind: str, path: str | None = None) -> None:
+        conv = self.conversations.conv_model.conversation(cid) if cid else None
+        if conv is None:
+            self.flash("Open a conversation to export it.")
+            return
+        if path is None:
+            ext, filt = ("pdf", "PDF (*.pdf)") if kind == "pdf" else ("md", "Markdown (*.md)")
+            start = str(Path.home() / ui_export.safe_file_name(conv.title, ext))
+            path, _ = QFileDialog.getSaveFileName(self, "Export conversation", start, filt)
+            if not path:
+                return
+        store, email = self.store, self.state.email
+        target = Path(path)
+        if kind == "md":
+            def work_md():
+                ui_export.write_markdown(target, ui_export.conversation_markdown(store, cid))
+            self.tasks.run_db(work_md, lambda _r: self.flash(f"Exported to {target}"),
+                              self._error("Exporting"))
+            return
+
+        def write(data) -> None:
+            try:
+                ui_export.write_pdf(target, data["html"], data["title"])
+            except Exception as exc:  # a disk error must reach the student, not the log only
+                self._error("Exporting")(exc)
+                return
+            self.flash(f"Exported to {target}")
+        self.tasks.run_db(lambda: ui_export.load_conversation(store, cid, email), write,
+                          self._error("Exporting"))
+
+    def print_conversation(self) -> None:
+        cid, store, email = self.current_cid, self.store, self.state.email
+        if not cid:
+            self.flash("Open a conversation to print it.")
+            return
+        self.tasks.run_db(lambda: ui_export.load_conversation(store, cid, email),
+                          lambda d: ui_export.print_conversation(d["html"], self),
+                          self._error("Printing"))
+
+    def export_all(self, folder: str | None = None) -> None:
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Export all my data to…", str(Path.home()))
+            if not folder:
+                return
+        store = self.store
+        out = Path(folder) / "archpal-export"
+
+        def work():
+            from archpal_desktop.core.export import export_all
+            return export_all(store, out)
+        self.tasks.run_db(work, lambda counts: self.flash(f"All your data was written to {out}", 8000),
+                          self._error("Exporting your data"))
+
+    # -- dialogs ----------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    def show_about(self) -> None:
+        from archpal_desktop.ui.dialogs import AboutDialog
+        AboutDialog(self.state, self).exec()
+
+    def open_settings(self) -> None:
+        from archpal_desktop.ui.settings_dialog import SettingsDialog
+        dlg = SettingsDialog(self.state, self)
+        dlg.applied.connect(self._settings_applied)
+        dlg.exec()
+
+    def _settings_applied(self) -> None:
+        from archpal_desktop.core import config as cfg
+        s = self.state.settings
+        if self.state.theme is not None:
+            self.state.theme.set_font_size(int(s[cfg.FONT_SIZE] or 0))
+            self.state.theme.set_mode(str(s[cfg.THEME]))
+        self.sync.set_interval(int(s[cfg.SYNC_INTERVAL_SECONDS] or 120))
+
+    def edit_profile(self) -> None:
+        from archpal_desktop.ui import app as ui_app
+        ui_app.edit_profile(self.state, self)
+
+    def sign_in_again(self) -> None:
+        from archpal_desktop.ui import app as ui_app
+        if ui_app.sign_in_again(self.state, self):
+            self.sync.sync_now("signed-in")
+
+    def sign_out(self) -> None:
+        from archpal_desktop.ui import app as ui_app
+        if ui_app.sign_out(self.state, self):
+            self.close()
+
+    def _theme_changed(self, colors) -> None:
+        theme.set_current(colors)
+        self.chat.refresh_look()
+        self.conversations.viewport().update()
+        self.results.viewport().update()
+        self.companion.set_emotion(self.companion.emotion)
+
+    # -- geometry and closing ----------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geo = self._qsettings.value("window/geometry")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1180, 760)
+        split = self._qsettings.value("window/splitter")
+        if isinstance(split, QByteArray) and not split.isEmpty():
+            self.splitter.restoreState(split)
+
+    def save_geometry(self) -> None:
+        self._qsettings.setValue("window/geometry", self.saveGeometry())
+        self._qsettings.setValue("window/splitter", self.splitter.saveState())
+        self._qsettings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.composer.flush_draft()
+        self.save_geometry()
+        self.sync.stop()
+        self.replies.stop()
+        if self._tray is not None:
+            self._tray.hide()
+        super().closeEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.matches(QKeySequence.StandardKey.Cancel) and self.replies.busy:
+            self.stop_reply()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,71 @@
+"""Replies as Markdown, made safe (design section 8).
+
+* The model's text is parsed as GitHub Markdown with HTML switched off (``MarkdownNoHTML``):
+  any ``<tag>`` it writes shows as text, never as markup.
+* :class:`SafeDocument` loads no resource at all: ``file:``, ``qrc:`` and remote images in a
+  reply stay blank, so a reply cannot read a local file or ping a server.
+* Links are only followed on the user's click, and only ``https:`` and ``mailto:``
+  (:func:`is_openable_link`), outside the app through QDesktopServices.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QFont, QTextDocument, QTextOption
+
+from archpal_desktop.ui import theme
+
+OPENABLE_SCHEMES = ("https", "mailto")
+_FLAGS = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+          | QTextDocument.MarkdownFeature.MarkdownNoHTML)
+
+
+class SafeDocument(QTextDocument):
+    """A text document that never loads an image, style sheet or any other resource."""
+
+    def loadResource(self, kind: int, url: QUrl):  # noqa: N802 - Qt override
+        return None
+
+
+def _css(c: theme.Colors) -> str:
+    return (f"a {{ color: {c.link}; }} "
+            f"code {{ background-color: {c.code_bg}; }} "
+            f"pre {{ background-color: {c.code_bg}; }} "
+            f"th {{ background-color: {c.code_bg}; }} ")
+
+
+def make_document(text: str, *, markdown: bool, width: float, font: QFont,
+                  colors: theme.Colors | None = None) -> SafeDocument:
+    colors = colors or theme.current()
+    doc = SafeDocument()
+    doc.setDefaultFont(font)
+    doc.setDocumentMargin(0)
+    doc.setDefaultStyleSheet(_css(colors))
+    opt = QTextOption()
+    opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    doc.setDefaultTextOption(opt)
+    if markdown:
+        doc.setMarkdown(text, _FLAGS)
+    else:
+        doc.setPlainText(text)
+    doc.setTextWidth(width)
+    return doc
+
+
+def markdown_to_html(text: str) -> str:
+    """A reply's Markdown as (safe) HTML, for export: the model's own HTML stays text."""
+    doc = SafeDocument()
+    doc.setMarkdown(text, _FLAGS)
+    return doc.toHtml()
+
+
+def is_openable_link(href: str) -> bool:
+    url = QUrl(href)
+    return url.isValid() and url.scheme().lower() in OPENABLE_SCHEMES and (
+        url.scheme().lower() == "mailto" or bool(url.host()))
+
+
+def open_link(href: str) -> bool:
+    """Open ``href`` in the system's browser/mail app if allowed; True if it was opened."""
+    if not is_openable_link(href):
+        return False
+    return QDesktopServices.openUrl(QUrl(href))

@@ -1,0 +1,216 @@
+"""Settings: the assistant, appearance, sync and data folder; site-managed values read-only.
+
+"Test connection" checks sign-in, S3 and the model in a worker and reports each in words.
+"""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from archpal_desktop.core import config as cfg
+from archpal_desktop.core.errors import map_exception
+
+log = logging.getLogger(__name__)
+
+MANAGED = "Managed by your organisation"
+
+
+def check_connection(state) -> list[tuple[str, bool, str]]:
+    """Worker: (what, ok, words) for sign-in, S3 and the model."""
+    out: list[tuple[str, bool, str]] = []
+    settings = state.settings
+    try:
+        access = state.access() if state.access else None
+        if access is None:
+            raise RuntimeError("not signed in")
+        out.append(("Sign-in", True, f"Signed in ({access.source})."))
+    except Exception as exc:  # each failure is reported in words, the next check still runs
+        out.append(("Sign-in", False, str(map_exception(exc))))
+        access = None
+    if access is not None:
+        try:
+            from archpal_desktop.core.sync import make_remote
+            make_remote(access, settings).list()
+            out.append(("Cloud storage (S3)", True, f"Bucket {settings[cfg.S3_BUCKET_NAME]} is reachable."))
+        except Exception as exc:  # noqa: BLE001 - reported to the user
+            out.append(("Cloud storage (S3)", False, str(map_exception(exc))))
+    try:
+        from archpal_desktop.core.assistant import StreamError, build_providers, stream_reply
+        from archpal_desktop.core.assistant.prompt import build_request
+        providers = build_providers(settings, lambda: state.access().session)
+        req = build_request([("user", "Say hello in three words.")], max_tokens=16)
+        ok, words = False, "No answer."
+        for ev in stream_reply(providers, req):
+            if isinstance(ev, StreamError):
+                words = str(ev.error)
+                break
+            ok, words = True, "The model answered."
+            break
+        out.append(("Coach model", ok, words))
+    except Exception as exc:  # noqa: BLE001 - reported to the user
+        out.append(("Coach model", False, str(map_exception(exc))))
+    return out
+
+
+class SettingsDialog(QDialog):
+    applied = Signal()
+
+    def __init__(self, state, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.settings = state.settings
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self.fields: dict[str, QWidget] = {}
+        s = self.settings
+
+        self.provider = QComboBox(self)
+        self.provider.addItem("Amazon Bedrock (Claude)", "bedrock")
+        self.provider.addItem("Local model (OpenAI-compatible)", "openai")
+        self.provider.setCurrentIndex(max(0, self.provider.findData(str(s[cfg.PROVIDER]))))
+        self.model = QLineEdit(str(s[cfg.ANTHROPIC_MODEL]), self)
+        self.local_url = QLineEdit(str(s[cfg.OPENAI_BASE_URL]), self)
+        self.local_url.setPlaceholderText("e.g. http://127.0.0.1:11434/v1 (Ollama)")
+        self.local_model = QLineEdit(str(s[cfg.OPENAI_MODEL]), self)
+        self.theme = QComboBox(self)
+        for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
+            self.theme.addItem(label, value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(str(s[cfg.THEME]))))
+        self.font_size = QSpinBox(self)
+        self.font_size.setRange(0, 32)
+        self.font_size.setSpecialValueText("System size")
+        self.font_size.setValue(int(s[cfg.FONT_SIZE] or 0))
+        self.interval = QSpinBox(self)
+        self.interval.setRange(15, 86_400)
+        self.interval.setSuffix(" s")
+        self.interval.setValue(int(s[cfg.SYNC_INTERVAL_SECONDS] or 120))
+        self.data_dir = QLineEdit(str(s[cfg.DATA_DIR] or ""), self)
+        self.data_dir.setPlaceholderText(str(s.data_dir()))
+        browse = QPushButton("Browse…", self)
+        browse.setAccessibleName("Choose data folder")
+        browse.clicked.connect(self._browse)
+        self._browse_button = browse
+
+        for key, w, name in ((cfg.PROVIDER, self.provider, "Assistant provider"),
+                             (cfg.ANTHROPIC_MODEL, self.model, "Bedrock model id"),
+                             (cfg.OPENAI_BASE_URL, self.local_url, "Local model endpoint"),
+                             (cfg.OPENAI_MODEL, self.local_model, "Local model name"),
+                             (cfg.THEME, self.theme, "Theme"),
+                             (cfg.FONT_SIZE, self.font_size, "Font size"),
+                             (cfg.SYNC_INTERVAL_SECONDS, self.interval, "Sync interval"),
+                             (cfg.DATA_DIR, self.data_dir, "Data folder")):
+            w.setAccessibleName(name)
+            self.fields[key] = w
+            if s.is_managed(key):
+                w.setEnabled(False)
+                w.setToolTip(MANAGED)
+                w.setAccessibleDescription(MANAGED)
+                if key == cfg.DATA_DIR:
+                    browse.setEnabled(False)
+
+        def row(key: str, w: QWidget) -> QWidget:
+            if not s.is_managed(key):
+                return w
+            box = QWidget(self)
+            lay = QHBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(w, 1)
+            note = QLabel(MANAGED, box)
+            note.setObjectName("muted")
+            lay.addWidget(note)
+            return box
+
+        assistant = QGroupBox("Assistant", self)
+        fa = QFormLayout(assistant)
+        fa.addRow("Provider:", row(cfg.PROVIDER, self.provider))
+        fa.addRow("Bedrock model:", row(cfg.ANTHROPIC_MODEL, self.model))
+        fa.addRow("Local endpoint:", row(cfg.OPENAI_BASE_URL, self.local_url))
+        fa.addRow("Local model:", row(cfg.OPENAI_MODEL, self.local_model))
+        look = QGroupBox("Appearance", self)
+        fl = QFormLayout(look)
+        fl.addRow("Theme:", row(cfg.THEME, self.theme))
+        fl.addRow("Font size:", row(cfg.FONT_SIZE, self.font_size))
+        sync = QGroupBox("Sync and data", self)
+        fs = QFormLayout(sync)
+        fs.addRow("Sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
+        dd = QWidget(self)
+        dl = QHBoxLayout(dd)
+        dl.setContentsMargins(0, 0, 0, 0)
+        dl.addWidget(row(cfg.DATA_DIR, self.data_dir), 1)
+        dl.addWidget(browse)
+        fs.addRow("Data folder:", dd)
+        note = QLabel("A new data folder is used the next time ArchPal starts.", self)
+        note.setObjectName("muted")
+        fs.addRow("", note)
+
+        self.test_button = QPushButton("Test connection", self)
+        self.test_button.setAccessibleName("Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel(self)
+        self.test_result.setObjectName("testResult")
+        self.test_result.setAccessibleName("Connection test result")
+        self.test_result.setWordWrap(True)
+        self.error = QLabel(self)
+        self.error.setObjectName("statusError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        lay = QVBoxLayout(self)
+        for w in (assistant, look, sync):
+            lay.addWidget(w)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        lay.addLayout(test_row)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.resize(620, 560)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text()
+                                                  or str(self.settings.data_dir()))
+        if folder:
+            self.data_dir.setText(folder)
+
+    def values(self) -> dict:
+        return {cfg.PROVIDER: self.provider.currentData(), cfg.ANTHROPIC_MODEL: self.model.text().strip(),
+                cfg.OPENAI_BASE_URL: self.local_url.text().strip(),
+                cfg.OPENAI_MODEL: self.local_model.text().strip(), cfg.THEME: self.theme.currentData(),
+                cfg.FONT_SIZE: self.font_size.value(), cfg.SYNC_INTERVAL_SECONDS: self.interval.value(),
+                cfg.DATA_DIR: self.data_dir.text().strip()}
+
+    def save(self) -> None:
+        s = self.settings
+        try:
+            for key, value in self.values().items():
+                if s.is_managed(key) or s[key] == value:
+                    continue
+                s.set_user(key, value)
+        except Exception as exc:  # shown next to the buttons; nothing is lost
+            self.error.setText(str(map_exception(exc)))
+            self.error.show()
+            return
+        self.applied.emit()
+        self.accept()
+
+    def test_connection(self) -> None:
+        self.test_button.setEnabled(False)
+        self.test_result.setText("Testing…")
+        state = self.state
+
+        def shown(rows) -> None:
+            self.test_button.setEnabled(True)
+            self.test_result.setText("\n".join(f"{'✔' if ok else '✘'} {what}: {words}"
+                                               for what, ok, words in rows))
+
+        def failed(exc) -> None:
+            self.test_button.setEnabled(True)
+            self.test_result.setText(str(map_exception(exc)))
+        state.tasks.run_in_background(lambda: check_connection(state), shown, failed)
