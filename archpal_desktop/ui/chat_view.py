@@ -382,4 +382,4 @@ class ChatView(QListView):
         stick = self._at_bottom()
         super().resizeEvent(event)
         if stick:
-            QTimer.singleShot(0, self.scrollToBottom)
+            QTimer.singleShot(0, self, self.scrollToBottom)

@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sync.refresh_pending()
         if start_sync:
-            QTimer.singleShot(0, lambda: self.sync.sync_now("start"))
+            QTimer.singleShot(0, self, self._start)
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -216,6 +216,10 @@ class MainWindow(QMainWindow):
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "help")
         self._action(h, "&About ArchPal", self.show_about)
+
+    def _start(self) -> None:
+        self.sync.sync_now("start")
+        self.replies.kick()   # anything left waiting from last time
 
     # -- helpers --------------------------------------------------------------------------------
     def _access(self):
@@ -437,7 +441,7 @@ class MainWindow(QMainWindow):
         self.sync.refresh_pending()
         if result.answered:
             # replies are saved; upload them soon rather than at the next timer tick
-            QTimer.singleShot(1500, lambda: self.sync.sync_now("reply"))
+            QTimer.singleShot(1500, self.sync, lambda: self.sync.sync_now("reply"))
             if not self.isActiveWindow():
                 self.notify("ArchPal answered", "A reply to your message has arrived.")
         if result.waiting and result.offline:

@@ -167,7 +167,7 @@ class SyncController(QObject):
         self.refresh_pending()
         if self._again:
             self._again = False
-            QTimer.singleShot(0, lambda: self.sync_now("queued"))
+            QTimer.singleShot(0, self, lambda: self.sync_now("queued"))
 
     def _store_last(self, ts: float) -> None:
         store = self._store
