@@ -120,6 +120,7 @@ class RequestRecord:
     disconnected: bool = False
     finished: bool = False
     first_delta_sent_at: float | None = None   # time.perf_counter() just after the write
+    delta_sent_at: list[float] = field(default_factory=list)   # the same, for every delta
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -281,8 +282,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._pause(reply.delay, record)
             delta = {"toolUse": {"input": piece}} if tool else {"text": piece}
             send("contentBlockDelta", {"contentBlockIndex": 0, "delta": delta})
+            record.delta_sent_at.append(time.perf_counter())
             if record.first_delta_sent_at is None:
-                record.first_delta_sent_at = time.perf_counter()
+                record.first_delta_sent_at = record.delta_sent_at[0]
             out_tokens += max(1, len(piece) // 4)
         self._pause(reply.delay, record)
         send("contentBlockStop", {"contentBlockIndex": 0})
