@@ -147,7 +147,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.status = SyncStatus(self)
-        self.statusBar().addWidget(self.status, 1)
+        # permanent: a transient flash() message must never hide the sync state
+        self.statusBar().addPermanentWidget(self.status, 1)
         self.statusBar().setSizeGripEnabled(True)
 
         # Tab order: search -> new -> list -> messages -> composer -> send

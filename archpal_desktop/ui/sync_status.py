@@ -157,8 +157,9 @@ class SyncController(QObject):
         err = exc if isinstance(exc, ArchPalError) else map_exception(exc)
         log.info("sync failed: %s", err.code)
         offline = isinstance(err, OfflineError)
+        # offline is said once, by the connection label; other errors in words with an action
         self._set(syncing=False, online=False if offline else self.state.online,
-                  error=str(err), action=action_for(err))
+                  error="" if offline else str(err), action=action_for(err))
         if offline:
             self.retry_timer.start()
         self._follow_up()
@@ -179,7 +180,7 @@ class SyncController(QObject):
 
     def mark_offline(self, err: ArchPalError) -> None:
         """Another part (the coach) met the network down: show it and retry on our timer."""
-        self._set(online=False, error=str(err), action=action_for(err))
+        self._set(online=False, error="", action=action_for(err))
         if not self.running:
             self.retry_timer.start()
 
@@ -271,7 +272,7 @@ class SyncStatus(QWidget):
         self.error.setText(s.error)
         self.error.setToolTip(s.error)
         self.error.setVisible(bool(s.error))
-        self._action = s.action if s.error else ""
+        self._action = s.action if (s.error or s.online is False) else ""
         labels = {"retry": "Try again", "sign-in": "Sign in…", "settings": "Open settings"}
         self.action.setText(labels.get(self._action, ""))
         self.action.setVisible(bool(self._action) and not s.syncing)

@@ -87,7 +87,8 @@ def style_sheet(c: Colors) -> str:
     QPushButton:hover {{ border-color: {c.accent}; }}
     QPushButton:focus {{ border: 2px solid {c.accent}; }}
     QPushButton#primary {{ background: {c.accent}; color: {c.accent_text}; border-color: {c.accent}; }}
-    QPushButton:disabled {{ color: {c.muted}; background: {c.window}; }}
+    QPushButton:disabled, QPushButton#primary:disabled {{ color: {c.muted}; background: {c.window};
+        border-color: {c.reply_border}; }}
     QLabel#muted {{ color: {c.muted}; }}
     QLabel#composerHint {{ color: {c.muted}; }}
     QLabel#statusError {{ color: {c.error}; }}
@@ -96,6 +97,7 @@ def style_sheet(c: Colors) -> str:
     QFrame#sidebar {{ background: {c.window}; }}
     QFrame#companionPanel {{ background: {c.window}; }}
     QSplitter::handle {{ background: {c.reply_border}; }}
+    QSplitter::handle:horizontal {{ width: 1px; }}
     """
 
 
