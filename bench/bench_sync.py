@@ -1,0 +1,194 @@
+"""Sync benchmarks (issue 2): moto's server in its own process on loopback, 20 ms added to every
+response by a delaying proxy in this process, boto3 pointed at the proxy by AWS_ENDPOINT_URL_S3,
+a fresh temporary data folder. The four metrics share one seeded bucket and one cache, built
+lazily, so any of them can also run alone (``python bench/run.py sync.nochange_1000``).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+N_CONVERSATIONS = 1000
+N_MESSAGES = 20
+DELAY = 0.02
+SUB = "0f6c2a8e-6b1d-4e0a-9a53-6a1f0f8c7b11"
+#: conversation files + the index + info.json
+N_KEYS = N_CONVERSATIONS + 2
+LIST_PAGES = math.ceil(N_KEYS / 1000)
+
+BUDGETS = {
+    "sync.initial_vs_sequential.ratio": (">=", 8),
+    "sync.nochange_1000.requests": ("<=", LIST_PAGES),
+    "sync.onechange_1000.requests": ("<=", LIST_PAGES + 2),
+}
+
+
+class _Env:
+    """The bucket, the proxy, the moto process and one user's cache, built once per run."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        from archpal_desktop.core import config as cfg
+        from archpal_desktop.core.aws import static_access
+        from archpal_desktop.core.store import Store
+        from archpal_desktop.localstack.proxy import FaultProxy
+        from archpal_desktop.localstack.server import free_port, local_aws_env
+        from tests.support.seed import seed_bucket, start_moto_process
+
+        self.tmp = Path(tempfile.mkdtemp(prefix="archpal-bench-sync-"))
+        atexit.register(shutil.rmtree, self.tmp, True)
+        _isolate(self.tmp)
+        port = free_port()
+        self.moto = start_moto_process(port)
+        atexit.register(_stop_process, self.moto)
+        self.moto_url = f"http://127.0.0.1:{port}"
+        # FaultProxy writes a response's headers and body in two send() calls on a socket
+        # without TCP_NODELAY, so Nagle + the client's delayed ACK add ~40 ms to every response
+        # on top of the 20 ms asked for (reported to the lead). The benchmark is specified
+        # with 20 ms, so its handler sockets get TCP_NODELAY here (socketserver's own switch)
+        # unless BENCH_PROXY_AS_IS=1 asks to measure the proxy exactly as it is.
+        self.proxy_nodelay = os.environ.get("BENCH_PROXY_AS_IS") != "1"
+        if self.proxy_nodelay:
+            import socketserver
+
+            socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+        self.proxy = FaultProxy(self.moto_url, delay=DELAY).start()
+        atexit.register(self.proxy.stop)
+        os.environ.update(local_aws_env({"AWS_ENDPOINT_URL_S3": self.proxy.url}))
+        # seeding is set-up, not the thing measured: straight to moto, no added latency
+        self.direct = boto3.client("s3", region_name="us-east-1", endpoint_url=self.moto_url)
+        self.bucket = f"archpal-bench-{uuid.uuid4().hex[:10]}"
+        self.direct.create_bucket(Bucket=self.bucket)
+        self.seeded = seed_bucket(self.direct, self.bucket, SUB, N_CONVERSATIONS, N_MESSAGES)
+        self.settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: self.bucket,
+                                                         cfg.DATA_DIR: str(self.tmp / "data")})
+        self.access = static_access(self.settings, SUB)
+        self.store = Store.open_for_user(self.settings.data_dir(), SUB)
+        self.initial_seconds: float | None = None
+        self.initial_result = None
+        self.sequential_seconds: float | None = None
+
+    def sync(self):
+        from archpal_desktop.core.sync import sync_once
+
+        return sync_once(self.store, self.access, self.settings)
+
+    def initial(self) -> float:
+        if self.initial_seconds is None:
+            t0 = time.perf_counter()
+            result = self.sync()
+            self.initial_seconds = time.perf_counter() - t0
+            self.initial_result = result
+            held = self.store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            if held != self.seeded.message_count or result.errors:
+                raise RuntimeError(f"first sync incomplete: {held} of {self.seeded.message_count} "
+                                   f"messages, errors {result.errors[:3]}")
+        return self.initial_seconds
+
+    def sequential(self) -> float:
+        """The web app's way: LIST, then GET each object in turn and parse it."""
+        if self.sequential_seconds is None:
+            import boto3
+
+            client = boto3.client("s3", region_name="us-east-1")  # through the proxy (env)
+            t0 = time.perf_counter()
+            keys = []
+            kwargs = {"Bucket": self.bucket, "Prefix": f"users/{SUB}/"}
+            while True:
+                page = client.list_objects_v2(**kwargs)
+                keys += [o["Key"] for o in page.get("Contents", [])]
+                if not page.get("IsTruncated"):
+                    break
+                kwargs["ContinuationToken"] = page["NextContinuationToken"]
+            docs = [json.loads(client.get_object(Bucket=self.bucket, Key=k)["Body"].read()) for k in keys]
+            self.sequential_seconds = time.perf_counter() - t0
+            if len(docs) != N_KEYS:
+                raise RuntimeError(f"sequential client read {len(docs)} of {N_KEYS} objects")
+        return self.sequential_seconds
+
+
+_ENV: _Env | None = None
+
+
+def _env() -> _Env:
+    global _ENV
+    if _ENV is None:
+        _ENV = _Env()
+    return _ENV
+
+
+def _isolate(tmp: Path) -> None:
+    """No developer settings, keyring or ~/.aws leak into a benchmark."""
+    for name in list(os.environ):
+        if name.startswith(("ARCHPAL_", "AWS_")):
+            del os.environ[name]
+    os.environ["ARCHPAL_SYSTEM_CONFIG"] = str(tmp / "site" / "config.toml")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
+    os.environ["ARCHPAL_LOG_DIR"] = str(tmp / "logs")
+
+
+def _stop_process(proc) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except Exception:
+            proc.kill()
+
+
+def _total(result) -> tuple[float, str, dict]:
+    req = dict(result.requests)
+    return float(sum(req.values())), "requests", {"requests": req, "errors": result.errors[:3]}
+
+
+def initial_seconds():
+    env = _env()
+    seconds = env.initial()
+    return seconds, "s", {"requests": env.initial_result.requests,
+                          "conversations": N_CONVERSATIONS, "messages": env.seeded.message_count}
+
+
+def initial_vs_sequential():
+    env = _env()
+    ours = env.initial()
+    theirs = env.sequential()
+    return theirs / ours, "x", {"sequential_s": round(theirs, 3), "ours_s": round(ours, 3),
+                                "proxy_nodelay": env.proxy_nodelay}
+
+
+def nochange():
+    env = _env()
+    env.initial()
+    return _total(env.sync())
+
+
+def onechange():
+    from tests.support.webapp import WebAppWriter
+
+    env = _env()
+    env.initial()
+    env.sync()  # settle: whatever the first sync left to do is not this metric's cost
+    cid = next(iter(env.seeded.conversations))
+    WebAppWriter(env.direct, env.bucket, SUB).append(cid, "user", "Could you look at my new thesis?")
+    value, unit, detail = _total(env.sync())
+    held = {m.message_id for m in env.store.load_messages(cid)}
+    detail["arrived"] = len(held) == N_MESSAGES + 1
+    if not detail["arrived"]:
+        raise RuntimeError("the web app's new message did not arrive")
+    return value, unit, detail
+
+
+BENCHES = {
+    "sync.initial_1000x20.seconds": initial_seconds,
+    "sync.initial_vs_sequential.ratio": initial_vs_sequential,
+    "sync.nochange_1000.requests": nochange,
+    "sync.onechange_1000.requests": onechange,
+}
