@@ -457,10 +457,13 @@ class SignOutDialog(QDialog):
         text = QLabel(f"Sign out {email} from ArchPal on this computer and your other devices?")
         text.setWordWrap(True)
         layout.addWidget(text)
-        self.remove_data = QCheckBox("Also remove my conversations from this computer "
-                                     "(they stay in my account online)")
+        self.remove_data = QCheckBox("Also remove my conversations from this computer")
         self.remove_data.setObjectName("remove_data")
         layout.addWidget(self.remove_data)
+        note = QLabel("They stay in your account online; only this computer's copy is deleted.")
+        note.setWordWrap(True)
+        note.setIndent(22)
+        layout.addWidget(note)
         self.warning = QLabel(f"{pending_uploads} change(s) have not been uploaded yet and would be "
                               "lost. Go online and sync first to keep them." if pending_uploads else "")
         self.warning.setObjectName("remove_warning")
@@ -468,7 +471,12 @@ class SignOutDialog(QDialog):
         self.warning.setStyleSheet("color: #b3261e;")
         self.warning.hide()
         layout.addWidget(self.warning)
-        self.remove_data.toggled.connect(lambda on: self.warning.setVisible(on and bool(pending_uploads)))
+        def toggled(on: bool) -> None:
+            self.warning.setVisible(on and bool(pending_uploads))
+            self.resize(self.width(), self.sizeHint().height())  # room for the warning
+
+        self.remove_data.toggled.connect(toggled)
+        self.setMinimumWidth(460)
         buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
         self.ok = buttons.addButton("Sign out", QDialogButtonBox.AcceptRole)
         self.ok.setObjectName("sign_out")
