@@ -54,27 +54,32 @@ def _cognito_configured(settings) -> bool:
     return bool(settings[cfg.COGNITO_USER_POOL_ID] and settings[cfg.COGNITO_CLIENT_ID])
 
 
-def _show_sign_in(session, settings, tasks, parent=None) -> bool:
-    """The auth engineer's dialog (ui/auth_dialog.py); True when signed in."""
-    from archpal_desktop.ui import auth_dialog
-    dlg_cls = getattr(auth_dialog, "SignInDialog", None) or getattr(auth_dialog, "AuthDialog")
-    try:
-        dlg = dlg_cls(session, parent=parent)
-    except TypeError:
-        dlg = dlg_cls(session, settings, parent=parent)
+def _show_sign_in(session, settings, tasks, parent=None, email: str = "") -> bool:
+    """The sign-in dialog (ui/auth_dialog.py); True when signed in."""
+    from archpal_desktop.ui.auth_dialog import AuthDialog
+    dlg = AuthDialog(settings, session=session, tasks=tasks, parent=parent, email=email)
     return bool(dlg.exec()) and bool(session.signed_in)
 
 
+def _first_sync(state: AppState) -> None:
+    """A returning user on a new computer: pull their profile before deciding on the form."""
+    from archpal_desktop.core.sync import sync_once
+    try:
+        wait_for(state.tasks, lambda: sync_once(state.store, state.access(), state.settings))
+    except Exception as exc:  # offline or refused: the form (or the window) still opens
+        log.info("first sync before the profile failed: %s", map_exception(exc).code)
+
+
 def _need_profile(state: AppState, parent=None) -> bool:
-    """First sign-in: the profile form (ui/profile_form.py); False if the student cancelled."""
+    """After the first sign-in: the profile form (ui/profile_form.py); False if cancelled."""
     if state.store.get_profile():
         return True
-    from archpal_desktop.ui import profile_form
-    form_cls = getattr(profile_form, "ProfileForm", None) or getattr(profile_form, "ProfileDialog")
-    try:
-        form = form_cls(state.store, email=state.email, parent=parent)
-    except TypeError:
-        form = form_cls(state.store, parent=parent)
+    if state.access is not None:
+        _first_sync(state)
+        if state.store.get_profile():
+            return True
+    from archpal_desktop.ui.profile_form import ProfileForm
+    form = ProfileForm(state.store, email=state.email, tasks=state.tasks, parent=parent)
     return bool(form.exec())
 
 
@@ -124,12 +129,8 @@ def run_app(ctx) -> int:
             return 1
         if state is None:
             return 0
-        if state.auth is not None or state.demo is not None:
-            try:
-                if not _need_profile(state):
-                    return 0
-            except ModuleNotFoundError:
-                log.warning("profile form not available")
+        if state.auth is not None and not _need_profile(state):
+            return 0
         from archpal_desktop.ui.main_window import MainWindow
         window = MainWindow(state)
         window.show()
@@ -140,16 +141,9 @@ def run_app(ctx) -> int:
 
 # -- actions the main window delegates here (sign-in lives outside the window) --------------------
 def edit_profile(state: AppState, parent=None) -> None:
-    try:
-        from archpal_desktop.ui import profile_form
-    except ModuleNotFoundError:
-        QMessageBox.information(parent, APP_NAME, "The profile form is not available in this build.")
-        return
-    form_cls = getattr(profile_form, "ProfileForm", None) or getattr(profile_form, "ProfileDialog")
-    try:
-        form = form_cls(state.store, email=state.email, parent=parent)
-    except TypeError:
-        form = form_cls(state.store, parent=parent)
+    from archpal_desktop.ui.profile_form import ProfileForm
+    form = ProfileForm(state.store, email=state.email, profile=state.store.get_profile(),
+                       tasks=state.tasks, parent=parent)
     form.exec()
 
 
@@ -158,28 +152,23 @@ def sign_in_again(state: AppState, parent=None) -> bool:
         QMessageBox.information(parent, APP_NAME, "This window uses fixed credentials; there is "
                                 "nothing to sign in to. Check the settings instead.")
         return False
-    try:
-        return _show_sign_in(state.auth, state.settings, state.tasks, parent)
-    except ModuleNotFoundError:
-        return False
+    return _show_sign_in(state.auth, state.settings, state.tasks, parent, email=state.email)
 
 
 def sign_out(state: AppState, parent=None) -> bool:
     if state.auth is None:
         return False
-    box = QMessageBox(QMessageBox.Icon.Question, "Sign out",
-                      "Sign out of ArchPal on this computer?", parent=parent)
-    keep = box.addButton("Sign out, keep my data here", QMessageBox.ButtonRole.AcceptRole)
-    wipe = box.addButton("Sign out and remove my data from this computer",
-                         QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.exec()
-    clicked = box.clickedButton()
-    if clicked not in (keep, wipe):
-        return False
-    session = state.auth
+    from archpal_desktop.ui.auth_dialog import SignOutDialog
     try:
-        wait_for(state.tasks, lambda: session.sign_out(global_=True, remove_data=clicked is wipe))
+        pending = state.store.pending_upload_count()
+    except Exception:  # the count is a courtesy; signing out must still be possible
+        pending = 0
+    dlg = SignOutDialog(state.email or state.sub, pending, parent)
+    if not dlg.exec():
+        return False
+    session, remove = state.auth, bool(dlg.remove_data.isChecked())
+    try:
+        wait_for(state.tasks, lambda: session.sign_out(global_=True, remove_data=remove))
     except Exception as exc:  # signing out locally always works; say what did not
         QMessageBox.warning(parent, APP_NAME, f"Signed out on this computer only.\n\n{map_exception(exc)}")
     return True

@@ -68,16 +68,28 @@ class ConversationModel(QAbstractListModel):
         return self._rows[i] if i >= 0 else None
 
     def upsert(self, conv: Conversation) -> None:
-        """Keep newest first without a reset (so selection and scroll stay put)."""
-        self.remove(conv.conversation_id)
+        """Keep newest first with a move, never remove+insert: the current row (and so the open
+        conversation) must follow the item, not jump to a neighbour."""
         key = layout.ts_key(conv.last_updated)
-        row = 0
-        while row < len(self._rows) and layout.ts_key(self._rows[row].last_updated) > key:
-            row += 1
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.insert(row, conv)
+        old = self.row_of(conv.conversation_id)
+        others = [c for c in self._rows if c.conversation_id != conv.conversation_id]
+        new = 0
+        while new < len(others) and layout.ts_key(others[new].last_updated) > key:
+            new += 1
+        if old < 0:
+            self.beginInsertRows(QModelIndex(), new, new)
+            self._rows.insert(new, conv)
+            self.endInsertRows()
+        elif new == old:
+            self._rows[old] = conv
+            idx = self.index(old)
+            self.dataChanged.emit(idx, idx)
+        else:
+            self.beginMoveRows(QModelIndex(), old, old, QModelIndex(), new if new < old else new + 1)
+            self._rows.pop(old)
+            self._rows.insert(new, conv)
+            self.endMoveRows()
         self._pos = {c.conversation_id: i for i, c in enumerate(self._rows)}
-        self.endInsertRows()
 
     def remove(self, cid: str) -> None:
         i = self.row_of(cid)

@@ -246,9 +246,10 @@ class MainWindow(QMainWindow):
     # -- conversations ------------------------------------------------------------------------
     def reload_conversations(self, select: str | None = None) -> None:
         store = self.store
-        keep = select or self.current_cid
 
         def shown(convs) -> None:
+            # decided now, not when asked: the student may have moved on meanwhile
+            keep = self.current_cid or select
             self.conversations.conv_model.set_conversations(convs)
             self.side_stack.setCurrentWidget(self.conversations if convs or self.search_box.text()
                                              else self.empty_list)
