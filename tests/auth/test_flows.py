@@ -239,3 +239,14 @@ def test_offline_gives_offline_error_and_keeps_the_session(pool, student, monkey
     with pytest.raises(OfflineError):
         auth.access_for_stored_session(pool.settings())
     assert memkeyring.contents()  # still signed in for when the network returns
+
+
+def test_interactive_access_asks_on_the_terminal_when_the_session_is_gone(pool, student, monkeypatch, capsys):
+    import io
+
+    email, sub = student
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{email}\n{PASSWORD}\n"))
+    access = auth.access_for_stored_session(pool.settings(), interactive=True)
+    assert access.sub == sub
+    assert "University e-mail" in capsys.readouterr().err
+    assert auth.access_for_stored_session(pool.settings()).sub == sub  # remembered now
