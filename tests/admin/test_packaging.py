@@ -1,0 +1,161 @@
+"""What can be checked here of the installers that are built elsewhere (Windows, macOS) or
+outside the pytest run (the .deb: packaging/linux/build_and_test_deb.sh, called by CI)."""
+from __future__ import annotations
+
+import plistlib
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archpal_desktop.core import config as cfg
+from archpal_desktop.core.admin.site import INSTALLER_PROPERTIES
+
+ROOT = Path(__file__).resolve().parents[2]
+PKG = ROOT / "packaging"
+WIX_NS = {"w": "http://wixtoolset.org/schemas/v4/wxs"}
+CFN = PKG / "aws" / "archpal-site.yaml"
+
+
+class CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, ...) read as {"Tag": value}."""
+
+
+def _tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {suffix: value}
+
+
+CfnLoader.add_multi_constructor("!", _tag)
+
+
+def cfn_lint(path: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "cfn-lint"
+    return subprocess.run([str(exe), str(path)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("script", sorted(p.relative_to(ROOT).as_posix() for p in PKG.rglob("*.sh"))
+                         + ["packaging/linux/postinst", "packaging/linux/postrm"])
+def test_shell_scripts_parse(script):
+    proc = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_cloudformation_template_lints_clean_and_lint_catches_errors(tmp_path):
+    proc = cfn_lint(CFN)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(CFN.read_text().replace("ObjectOwnership: BucketOwnerEnforced",
+                                              "ObjectOwnership: AnyoneWrites"))
+    assert cfn_lint(broken).returncode != 0  # the lint really reads the template
+
+
+def test_cloudformation_template_is_the_guides_site():
+    t = yaml.load(CFN.read_text(), Loader=CfnLoader)
+    res = t["Resources"]
+    bucket = res["DataBucket"]["Properties"]
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True}
+    assert res["DataBucket"]["DeletionPolicy"] == "Retain"
+    client = res["DesktopAppClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert res["IdentityPool"]["Properties"]["AllowUnauthenticatedIdentities"] is False
+    tags = res["IdentityPoolPrincipalTag"]
+    assert tags["Type"] == "AWS::Cognito::IdentityPoolPrincipalTag"
+    assert tags["Properties"]["PrincipalTags"] == {"sub": "sub"}
+    role = res["StudentRole"]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+    assert trust["Condition"]["StringEquals"] == {"cognito-identity.amazonaws.com:aud": {"Ref": "IdentityPool"}}
+    stmts = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"] if "Sid" in s}
+    assert stmts["OwnObjects"]["Resource"] == {
+        "Sub": "arn:aws:s3:::${DataBucket}/users/${!aws:PrincipalTag/sub}/*"}
+    assert stmts["ListOwnPrefix"]["Condition"]["StringLike"]["s3:prefix"] == [
+        "users/${aws:PrincipalTag/sub}/", "users/${aws:PrincipalTag/sub}/*"]
+    assert res["IdentityPoolRoles"]["Properties"]["Roles"] == {
+        "authenticated": {"GetAtt": "StudentRole.Arn"}}
+
+
+def _wix():
+    return ET.parse(PKG / "windows" / "archpal.wxs").getroot()
+
+
+def test_wix_source_declares_every_property_secure():
+    root = _wix()
+    props = {p.get("Id"): p for p in root.iterfind(".//w:Property", WIX_NS)}
+    for name in INSTALLER_PROPERTIES:
+        assert name in props, name
+        assert props[name].get("Secure") == "yes", name
+    action = root.find(".//w:CustomAction[@Id='WriteSiteFile']", WIX_NS)
+    assert action.get("Execute") == "deferred" and action.get("Impersonate") == "no"
+    custom = root.find(".//w:InstallExecuteSequence/w:Custom", WIX_NS)
+    assert custom.get("Action") == "WriteSiteFile" and custom.get("Condition") == "NOT REMOVE"
+
+
+def test_wix_command_line_writes_the_site_file(cli, tmp_path):
+    """Play the installer: substitute msiexec properties into the custom action's command line
+    exactly as Windows Installer would, then run that command."""
+    value = _wix().find(".//w:SetProperty[@Id='WriteSiteFile']", WIX_NS).get("Value")
+    given = {"REGION": "ap-southeast-2", "USER_POOL_ID": "ap-southeast-2_Zx9",
+             "CLIENT_ID": "abc123def456", "BUCKET": "unimelb-archpal", "ALLOWED_DOMAINS": "unimelb.edu.au"}
+
+    def subst(m):  # unset properties expand to "" in MSI formatted strings
+        return given.get(m.group(1), "")
+    line = re.sub(r"\[([A-Z_]+)\]", subst, value.replace("[INSTALLFOLDER]", "C:/ArchPal/"))
+    argv = shlex.split(line)
+    assert argv[0] == "C:/ArchPal/archpal-desktop.exe"
+    site = tmp_path / "config.toml"
+    run = cli(*argv[1:], "--out", site)
+    assert run.code == 0, run.err
+    s = cfg.load_settings(system_file=site)
+    assert s[cfg.S3_REGION] == s[cfg.AWS_REGION] == "ap-southeast-2"
+    assert s[cfg.COGNITO_USER_POOL_ID] == "ap-southeast-2_Zx9"
+    assert s[cfg.COGNITO_CLIENT_ID] == "abc123def456"
+    assert s[cfg.S3_BUCKET_NAME] == "unimelb-archpal"
+    assert s[cfg.ALLOWED_EMAIL_DOMAINS] == ["unimelb.edu.au"]
+    assert s.source(cfg.COGNITO_IDENTITY_POOL_ID) == "default"  # not given: not written
+    assert s.is_managed(cfg.S3_BUCKET_NAME)
+
+
+def test_release_workflow_and_macos_files_parse():
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    assert wf["jobs"]["windows"]["runs-on"] == "windows-latest"
+    assert wf["jobs"]["macos"]["runs-on"] == "macos-latest"
+    steps = " ".join(str(s.get("run", "")) for s in wf["jobs"]["macos"]["steps"])
+    assert "build_dmg.sh" in steps
+    mac = (PKG / "macos" / "build_dmg.sh").read_text()
+    for tool in ("codesign", "--options runtime", "notarytool submit", "stapler staple", "hdiutil create"):
+        assert tool in mac
+    ent = plistlib.loads((PKG / "macos" / "entitlements.plist").read_bytes())
+    assert ent == {"com.apple.security.cs.allow-unsigned-executable-memory": True}
+
+
+def test_pyinstaller_spec_and_deb_metadata():
+    compile((PKG / "pyinstaller" / "archpal-desktop.spec").read_text(), "spec", "exec")
+    control = (PKG / "linux" / "control.in").read_text()
+    fields = dict(line.split(": ", 1) for line in control.splitlines() if ": " in line and not line.startswith(" "))
+    assert fields["Package"] == "archpal-desktop"
+    depends = [d.strip().split(" ")[0] for d in fields["Depends"].split(",")]
+    for lib in ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-shape0",
+                "libxkbcommon-x11-0", "libegl1", "libfontconfig1", "libdbus-1-3"):
+        assert lib in depends, lib
+    deb = (PKG / "linux" / "build_deb.sh").read_text()
+    assert 'echo "/etc/archpal-desktop/config.toml" > "$pkg/DEBIAN/conffiles"' in deb
+    assert '"$pkg/opt/archpal-desktop"' in deb
+    # the shipped site file template parses and holds no live settings (all commented out)
+    template = tomllib.loads((PKG / "site" / "config.toml").read_text())
+    assert template == {"managed": {}}
