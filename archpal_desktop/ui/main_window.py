@@ -601,11 +601,14 @@ class MainWindow(QMainWindow):
         from archpal_desktop.ui.dialogs import AboutDialog
         AboutDialog(self.state, self).exec()
 
-    def open_settings(self) -> None:
+    def settings_dialog(self):
         from archpal_desktop.ui.settings_dialog import SettingsDialog
         dlg = SettingsDialog(self.state, self)
         dlg.applied.connect(self._settings_applied)
-        dlg.exec()
+        return dlg
+
+    def open_settings(self) -> None:
+        self.settings_dialog().exec()
 
     def _settings_applied(self) -> None:
         from archpal_desktop.core import config as cfg

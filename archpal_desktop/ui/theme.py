@@ -82,6 +82,8 @@ def style_sheet(c: Colors) -> str:
     QLineEdit, QPlainTextEdit {{ background: {c.base}; color: {c.text};
         border: 1px solid {c.reply_border}; border-radius: 8px; padding: 5px; }}
     QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {c.accent}; }}
+    QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled {{ color: {c.muted};
+        background: {c.window}; border: 1px dashed {c.reply_border}; }}
     QPushButton {{ padding: 5px 12px; border-radius: 6px; border: 1px solid {c.reply_border};
         background: {c.base}; color: {c.text}; }}
     QPushButton:hover {{ border-color: {c.accent}; }}
