@@ -1,0 +1,104 @@
+"""Request budgets of a sync (design section 4, issue 2's bench budgets in a fast form).
+
+"A no-change sync costs one LIST per 1,000 objects and nothing else"; one conversation changed by
+the web app costs the LIST pages + 2 (its file and the index it rewrote), and since the merge
+equals what the web app wrote, nothing is pushed back. Counts are every HTTP attempt boto3 made
+(retries included), taken from the real client talking to moto's server.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.support.s3fixtures import ADA
+from tests.support.seed import seed_bucket
+from tests.support.webapp import WebAppWriter
+
+ONLY_LIST = {"list": 1, "get": 0, "put": 0, "delete": 0}
+
+
+@pytest.fixture
+def seeded(s3, bucket):
+    # 60 conversations + index + profile = 62 keys: one LIST page
+    return seed_bucket(s3, bucket, ADA, 60, 4, seed=7)
+
+
+def _ids_in_cache(store, cid):
+    return [m.message_id for m in store.load_messages(cid)]
+
+
+def test_first_sync_gets_each_object_once_and_pushes_nothing(desktops, bucket, seeded):
+    desk = desktops(ADA, bucket)
+    result = desk.sync()
+    assert result.errors == []
+    assert result.requests == {"list": 1, "get": 62, "put": 0, "delete": 0}
+    assert len(desk.store.list_conversations()) == 60
+    for cid, ids in seeded.conversations.items():
+        assert _ids_in_cache(desk.store, cid) == ids
+
+
+def test_no_change_sync_is_the_list_alone(desktops, bucket, seeded):
+    desk = desktops(ADA, bucket)
+    desk.sync()
+    assert desk.sync().requests == ONLY_LIST
+    assert desk.sync().requests == ONLY_LIST
+
+
+def test_one_web_change_costs_list_plus_two_gets_and_no_push(desktops, s3, bucket, seeded):
+    desk = desktops(ADA, bucket)
+    desk.sync()
+    cid = list(seeded.conversations)[17]
+    web = WebAppWriter(s3, bucket, ADA)
+    mid = web.append(cid, "user", "Here is my revised thesis statement for the essay.")
+
+    result = desk.sync()
+    # the conversation file and the index the web app rewrote; the merge equals the web's copy
+    assert result.requests == {"list": 1, "get": 2, "put": 0, "delete": 0}
+    assert result.pulled == [cid]
+    assert _ids_in_cache(desk.store, cid) == seeded.conversations[cid] + [mid]
+    assert desk.store.get_conversation(cid).message_count == 5
+    assert desk.sync().requests == ONLY_LIST
+
+
+def test_one_web_conversation_created_costs_list_plus_two(desktops, s3, bucket, seeded):
+    desk = desktops(ADA, bucket)
+    desk.sync()
+    cid = WebAppWriter(s3, bucket, ADA).new_conversation("Can you help me outline a paper?")
+    result = desk.sync()
+    assert result.requests == {"list": 1, "get": 2, "put": 0, "delete": 0}
+    conv = desk.store.get_conversation(cid)
+    assert conv is not None and conv.message_count == 1 and not conv.file_missing
+    assert desk.sync().requests == ONLY_LIST
+
+
+def test_one_desktop_message_costs_list_plus_file_and_index_puts(desktops, s3, bucket, seeded):
+    desk = desktops(ADA, bucket)
+    desk.sync()
+    cid = list(seeded.conversations)[3]
+    msg = desk.store.add_message(cid, "user", "Is my conclusion strong enough?")
+    result = desk.sync()
+    # conversation file first, then the index; nothing needs reading (ETags unchanged)
+    assert result.requests == {"list": 1, "get": 0, "put": 2, "delete": 0}
+    assert result.pushed == [cid] and result.index_pushed
+    body = s3.get_object(Bucket=bucket, Key=f"users/{ADA}/conversations/{cid}.json")["Body"].read()
+    assert msg.message_id.encode() in body
+    # our own PUTs changed the ETags; we stored them, so nothing comes back down
+    assert desk.sync().requests == ONLY_LIST
+    assert desk.store.pending_upload_count() == 0
+
+
+@pytest.mark.slow
+def test_no_change_over_1002_keys_is_two_list_pages(desktops, s3, bucket):
+    # 1,000 conversation files (empty, to keep it quick) + index + profile: two LIST pages
+    seeded = seed_bucket(s3, bucket, ADA, 1000, 0, seed=11)
+    desk = desktops(ADA, bucket)
+    first = desk.sync()
+    assert first.errors == []
+    assert first.requests == {"list": 2, "get": 1002, "put": 0, "delete": 0}
+    assert len(desk.store.list_conversations()) == 1000
+    assert desk.sync().requests == {"list": 2, "get": 0, "put": 0, "delete": 0}
+    cid = list(seeded.conversations)[999]
+    WebAppWriter(s3, bucket, ADA).append(cid, "assistant", "Good question: start from your claim.")
+    pages = math.ceil(1002 / 1000)
+    assert desk.sync().requests == {"list": pages, "get": 2, "put": 0, "delete": 0}
