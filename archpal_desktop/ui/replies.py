@@ -25,7 +25,7 @@ DELTA_INTERVAL = 0.012  # seconds: at most ~80 UI updates/s however fast tokens 
 class ReplyController(QObject):
     message_sent = Signal(object, object)     # Conversation, the student's Message
     reply_started = Signal(object)            # the assistant Message placeholder
-    reply_delta = Signal(str, str, object)    # reply message id, text so far, emotion or None
+    reply_delta = Signal(str, str, str)       # reply message id, text so far, emotion or ""
     reply_done = Signal(str, str, bool)       # conversation id, reply message id, finished (not failed)
     run_finished = Signal(object)             # core.replies.RunResult
     offline = Signal(str)                     # words: no provider reachable, messages wait
@@ -113,7 +113,7 @@ class ReplyController(QObject):
                     now = time.monotonic()
                     if now - last[0] >= DELTA_INTERVAL:
                         last[0] = now
-                        report(("delta", rid, texts[rid], None))
+                        report(("delta", rid, texts[rid], ""))
                 elif isinstance(ev, EmotionEvent):
                     report(("delta", rid, texts[rid], ev.emotion))
                 elif isinstance(ev, (Finished, Cancelled, StreamError)):

@@ -45,7 +45,12 @@ class CancelToken:
 
 
 class _Relay(QObject):
-    """Lives on the UI thread; the worker emits, Qt queues the call onto the UI thread."""
+    """Lives on the UI thread; the worker emits, Qt queues the call onto the UI thread.
+
+    Payloads always travel wrapped in a 1-tuple: a bare ``None`` sent through a queued
+    ``Signal(object)`` many times has been seen to corrupt None's refcount in PySide6
+    ("deallocating None"), and many jobs (a draft save) return None.
+    """
 
     done = Signal(object)
     failed = Signal(object)
@@ -70,12 +75,12 @@ class _Job(QRunnable):
                 result = self._fn()
         except BaseException as exc:  # noqa: BLE001 - nothing may escape a pool thread
             try:
-                self._relay.failed.emit(exc)
+                self._relay.failed.emit((exc,))
             except RuntimeError:  # the relay was deleted during shutdown
                 pass
         else:
             try:
-                self._relay.done.emit(result)
+                self._relay.done.emit((result,))
             except RuntimeError:
                 pass
 
@@ -84,7 +89,7 @@ class _Job(QRunnable):
             raise Cancelled()
         payload = args[0] if len(args) == 1 else args
         try:
-            self._relay.progress.emit(payload)
+            self._relay.progress.emit((payload,))
         except RuntimeError:
             pass
 
@@ -140,12 +145,14 @@ class TaskManager(QObject):
             if not self._live:
                 self.all_done.emit()
 
-        def done(result: Any) -> None:
+        def done(box: tuple) -> None:
+            result = box[0]
             finish()
             if on_done is not None and not self._closing:
                 on_done(result)
 
-        def failed(exc: BaseException) -> None:
+        def failed(box: tuple) -> None:
+            exc = box[0]
             finish()
             if isinstance(exc, Cancelled):
                 log.debug("task cancelled")
@@ -158,7 +165,7 @@ class TaskManager(QObject):
         relay.done.connect(done)
         relay.failed.connect(failed)
         if on_progress is not None:
-            relay.progress.connect(lambda p: None if self._closing else on_progress(p))
+            relay.progress.connect(lambda box: None if self._closing else on_progress(box[0]))
         job = _Job(fn, relay, on_progress is not None, token)
         (self.db_pool if db else self.net_pool).start(job)
         return task
