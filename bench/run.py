@@ -70,7 +70,8 @@ def run(wanted: list[str]) -> int:
                 raise
             if _area_wanted(area, wanted):
                 failures += 1
-                _emit({"name": path.stem, "error": f"{type(exc).__name__}: {exc}", "ok": False})
+                _emit({"name": path.stem, "value": None, "unit": None, "budget": None, "ok": False,
+                       "error": f"{type(exc).__name__}: {exc}"})
             continue
         for name, fn in benches.items():
             if not _selected(name, wanted):
@@ -95,7 +96,8 @@ def run(wanted: list[str]) -> int:
             line["wall_s"] = round(time.perf_counter() - started, 2)
             _emit(line)
     if wanted and not matched:
-        _emit({"name": " ".join(wanted), "error": "no benchmark matches", "ok": False})
+        _emit({"name": " ".join(wanted), "value": None, "unit": None, "budget": None, "ok": False,
+               "error": "no benchmark matches"})
         failures += 1
     return 1 if failures else 0
 
