@@ -47,6 +47,7 @@ class SyncResult:
     profile_pulled: bool = False
     profile_pushed: bool = False
     errors: list[str] = field(default_factory=list)     # per-object problems (sync went on)
+    deferred: list[str] = field(default_factory=list)   # busy keys left for the next sync
     conflicts: int = 0
     finished_at: str = ""
 
@@ -64,7 +65,7 @@ class SyncResult:
                 "deleted_remote": self.deleted_remote, "deleted_local": self.deleted_local,
                 "index_pushed": self.index_pushed, "profile_pulled": self.profile_pulled,
                 "profile_pushed": self.profile_pushed, "conflicts": self.conflicts,
-                "errors": self.errors, "finished_at": self.finished_at}
+                "errors": self.errors, "deferred": self.deferred, "finished_at": self.finished_at}
 
 
 class SyncEngine:
@@ -223,6 +224,8 @@ class SyncEngine:
         for done, (cid, outcome) in enumerate(self._parallel(self._push_one, dirty), start=1):
             if isinstance(outcome, BadDataError):
                 self._mark_bad(result, outcome.key or cid, "", cid, outcome)
+            elif isinstance(outcome, ConflictError):
+                result.deferred.append(outcome.key or cid)  # busy: the next sync finishes it
             elif isinstance(outcome, ArchPalError):
                 raise outcome
             else:
@@ -343,7 +346,7 @@ class SyncEngine:
             self.tables.apply_index(merged, file_present, key=key, etag=new_etag)
             result.index_pushed = True
             return
-        raise ConflictError(f"{key} kept changing while we uploaded it; the next sync will retry.", key=key)
+        result.deferred.append(key)  # the web app keeps rewriting it: the next sync finishes it
 
     def _get_index(self, key: str) -> tuple[list[dict], str]:
         body, etag = self.remote.get(key)

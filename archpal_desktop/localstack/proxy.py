@@ -37,6 +37,7 @@ class FaultProxy:
         self.forwarded = 0
         self.offline = False  # refuse every request by closing the connection at once
         self._lock = threading.Lock()
+        self._local = threading.local()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,17 +125,27 @@ class FaultProxy:
         return self
 
     def _forward(self, method: str, path: str, headers, body: bytes):
-        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
-        try:
-            fwd = {k: v for k, v in headers.items() if k.lower() not in ("connection", "keep-alive")}
-            conn.request(method, path, body=body or None, headers=fwd)
-            resp = conn.getresponse()
-            data = resp.read()
+        """Forward upstream on a kept-alive connection per proxy thread."""
+        fwd = {k: v for k, v in headers.items() if k.lower() not in ("connection", "keep-alive")}
+        for attempt in (0, 1):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
+                self._local.conn = conn
+            try:
+                conn.request(method, path, body=body or None, headers=fwd)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                self._local.conn = None
+                if attempt:
+                    raise
+                continue
             with self._lock:
                 self.forwarded += 1
             return resp.status, resp.getheaders(), data
-        finally:
-            conn.close()
+        raise RuntimeError("unreachable")
 
     def stop(self) -> None:
         if self._server is not None:

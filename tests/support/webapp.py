@@ -21,6 +21,7 @@ class WebAppWriter:
         self.s3, self.bucket, self.sub = s3, bucket, sub
         self.course, self.model = course, model
         self.written: list[str] = []  # message ids this writer created
+        self.where: dict[str, str] = {}  # message id -> conversation id
 
     def _key(self, cid: str | None = None) -> str:
         if cid is None:
@@ -69,6 +70,7 @@ class WebAppWriter:
         doc["last_updated"] = now
         self._put(self._key(cid), doc)
         self.written.append(mid)
+        self.where[mid] = cid
         index = self.index()
         for entry in index:
             if entry["conversation_id"] == cid:
