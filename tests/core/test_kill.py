@@ -82,6 +82,11 @@ def _check_consistent(data_dir) -> None:
             assert not missing, f"{key}: state records {len(missing)} message(s) the cache lacks"
 
 
+def _pending(data_dir) -> int:
+    with Store.open_for_user(data_dir, ADA) as store:
+        return store.pending_upload_count()
+
+
 def _local_writes(store: Store, rng: random.Random, known: list[str], many: bool) -> list[str]:
     """The student keeps working between kills: replies in synced conversations, new ones."""
     written = []
@@ -119,7 +124,7 @@ def test_sync_killed_at_random_points_converges_with_nothing_lost(s3, bucket, pr
     db = user_db_path(data_dir, ADA)
     env = _child_env(proxy, bucket, data_dir)
     known = list(seeded.conversations)
-    kills = completed = 0
+    kills = completed = mid_push = 0
     log = open(tmp_path / "child.log", "ab")
 
     def spawn() -> subprocess.Popen:
@@ -137,6 +142,7 @@ def test_sync_killed_at_random_points_converges_with_nothing_lost(s3, bucket, pr
         if round_no % 3 == 1:
             mid = web.append(rng.choice(list(seeded.conversations)), "user", sentence(rng))
             expected.add(mid)
+        pending = _pending(data_dir) if db.exists() else 0
         start = proxy.forwarded
         # early rounds cut the first pull; later ones mostly land in pushes and re-merges
         target = start + rng.randint(1, 40 if round_no < 6 else 12)
@@ -157,10 +163,14 @@ def test_sync_killed_at_random_points_converges_with_nothing_lost(s3, bucket, pr
         if db.exists():
             assert _integrity(db) == "ok", f"after kill {kills}"
             _check_consistent(data_dir)
+            if child.returncode == -signal.SIGKILL and 0 < _pending(data_dir) < pending:
+                mid_push += 1  # killed with some uploads done and others not
     warm.stdin.close()  # "not go": it exits without syncing
     warm.wait(10)
     log.close()
     assert kills >= KILLS, f"only {kills} kills landed ({completed} syncs finished first)"
+    print(f"kills: {kills}, of them mid-push: {mid_push}; syncs that finished: {completed}")
+    assert mid_push >= 2, "the kills must also land while many local changes are being pushed"
 
     # the real command finishes the job
     cmd = [sys.executable, "-m", "archpal_desktop", "sync", "--user", ADA, "--data-dir",
