@@ -24,6 +24,7 @@ class MessageModel(QAbstractListModel):
         self._all: list[Message] = []
         self._first = 0
         self._pos: dict[str, int] = {}
+        self.answering = False   # a reply is being written for this conversation right now
 
     # -- Qt -----------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
@@ -60,6 +61,14 @@ class MessageModel(QAbstractListModel):
 
     def _reindex(self) -> None:
         self._pos = {m.message_id: i for i, m in enumerate(self._all)}
+
+    def is_waiting(self, msg: Message) -> bool:
+        """A student's message with no reply after it yet (from this or another device)."""
+        if msg.role != "user":
+            return False
+        i = self._pos.get(msg.message_id, -1)
+        return all(m.role != "assistant" or m.local_state is not None for m in self._all[i + 1:]) \
+            if i >= len(self._all) - 50 else msg.local_state == "waiting"
 
     @property
     def total(self) -> int:

@@ -31,6 +31,7 @@ DOC_CACHE = 400
 
 STATE_TEXT = {
     "waiting": "Waiting for ArchPal: saved here, answered when a connection is back",
+    "answering": "Sent",
     "streaming": "ArchPal is writing… (Esc to stop)",
     "failed": "This reply stopped before the end; the partial text is kept.",
 }
@@ -98,10 +99,16 @@ class MessageDelegate(QStyledItemDelegate):
             self._docs.popitem(last=False)
         return doc
 
+    def _state(self, msg: Message) -> str:
+        model = self._view.chat_model
+        if msg.role == "user" and model.is_waiting(msg):
+            return "answering" if model.answering else "waiting"
+        return msg.local_state or "" if msg.role == "assistant" else ""
+
     def _meta_text(self, msg: Message) -> str:
         who = "You" if msg.role == "user" else "ArchPal"
         when = time_text(msg.timestamp)
-        state = STATE_TEXT.get(msg.local_state or "")
+        state = STATE_TEXT.get(self._state(msg))
         parts = [who, when] + ([state] if state else [])
         return "  ·  ".join(p for p in parts if p)
 
@@ -132,7 +139,7 @@ class MessageDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:  # noqa: N802
         msg: Message = index.data(MessageRole)
         width = self._view.viewport().width()
-        key = self._key(msg, width) + (msg.local_state,)
+        key = self._key(msg, width) + (msg.local_state, self._state(msg))
         cached = self._sizes.get(msg.message_id)
         if cached and cached[0] == key:
             return cached[1]
@@ -155,7 +162,8 @@ class MessageDelegate(QStyledItemDelegate):
         user = msg.role == "user"
         fill = QColor(c.user_bubble if user else c.reply_bubble)
         border = QColor(c.reply_border)
-        if msg.local_state == "waiting":
+        state = self._state(msg)
+        if state == "waiting":
             fill.setAlpha(170)
         if self.highlight_id == msg.message_id:
             border = QColor(c.warn)
@@ -178,7 +186,7 @@ class MessageDelegate(QStyledItemDelegate):
         painter.translate(-g.text.topLeft())
 
         painter.setFont(self.small)
-        meta_color = QColor(c.warn if msg.local_state in ("waiting", "failed") else c.muted)
+        meta_color = QColor(c.warn if state in ("waiting", "failed") else c.muted)
         painter.setPen(meta_color)
         align = Qt.AlignmentFlag.AlignLeft if not user else Qt.AlignmentFlag.AlignRight
         painter.drawText(g.meta, align | Qt.AlignmentFlag.AlignVCenter, self._meta_text(msg))

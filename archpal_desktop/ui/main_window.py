@@ -386,7 +386,7 @@ class MainWindow(QMainWindow):
     def _connect_replies(self) -> None:
         r = self.replies
         r.message_sent.connect(self._message_sent)
-        r.busy_changed.connect(self.composer.set_busy)
+        r.busy_changed.connect(self._busy)
         r.reply_started.connect(self._reply_started)
         r.reply_delta.connect(self._reply_delta)
         r.reply_done.connect(self._reply_done)
@@ -397,6 +397,11 @@ class MainWindow(QMainWindow):
     def _show_list(self) -> None:
         if not self.search_box.text().strip():
             self.side_stack.setCurrentWidget(self.conversations)
+
+    def _busy(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        self.chat.chat_model.answering = busy
+        self.chat.viewport().update()
 
     def _message_sent(self, conv, msg) -> None:
         self.conversations.conv_model.upsert(conv)

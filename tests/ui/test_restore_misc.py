@@ -1,0 +1,87 @@
+"""Restoring the window, exporting all data, connection test failures in words, waiting marks."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from archpal_desktop.ui.chat_view import STATE_TEXT
+from tests.ui.conftest import wait_idle
+
+
+def test_size_splitter_and_last_conversation_are_restored(qtbot, make_window, state):
+    convs = [state.store.create_conversation(t) for t in ("One", "Two", "Three")]
+    w = make_window()
+    w.resize(900, 640)
+    w.splitter.setSizes([330, 400, 160])
+    w.conversations.select(convs[0].conversation_id)      # the oldest: not the default pick
+    qtbot.waitUntil(lambda: w.current_cid == convs[0].conversation_id, timeout=3000)
+    wait_idle(qtbot, state)
+    sizes = w.splitter.sizes()
+    w.close()
+    wait_idle(qtbot, state)
+    w2 = make_window()
+    qtbot.waitUntil(lambda: w2.current_cid == convs[0].conversation_id, timeout=3000)
+    assert w2.title_label.text() == "One"
+    assert abs(w2.splitter.sizes()[0] - sizes[0]) <= 2
+
+
+def test_export_all_writes_the_backup(qtbot, make_window, state, tmp_path):
+    conv = state.store.create_conversation("Backup me")
+    state.store.add_message(conv.conversation_id, "user", "Keep this safe")
+    w = make_window()
+    w.export_all(str(tmp_path))
+    out = tmp_path / "archpal-export"
+    qtbot.waitUntil(lambda: (out / "conversations.json").exists(), timeout=5000)
+    wait_idle(qtbot, state)
+    index = json.loads((out / "conversations.json").read_text())
+    assert [e["conversation_id"] for e in index] == [conv.conversation_id]
+    doc = json.loads((out / "conversations" / f"{conv.conversation_id}.json").read_text())
+    assert doc["messages"][0]["content"] == "Keep this safe"
+    assert json.loads((out / "info.json").read_text())["first_name"] == "Ada"
+
+
+def test_connection_test_reports_failures_in_words(qtbot, make_window, state, monkeypatch):
+    from archpal_desktop.localstack.server import free_port
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dead)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", dead)
+    w = make_window()
+    dlg = w.settings_dialog()
+    qtbot.addWidget(dlg)
+    dlg.test_button.click()
+    qtbot.waitUntil(lambda: dlg.test_button.isEnabled() and "Coach model" in dlg.test_result.text(),
+                    timeout=30000)
+    text = dlg.test_result.text()
+    assert "✘ Cloud storage (S3)" in text and "offline" in text.lower()
+    assert "✘ Coach model" in text
+
+
+def test_a_message_from_another_device_without_reply_shows_waiting(qtbot, make_window, state):
+    conv = state.store.create_conversation("From my laptop")
+    state.store.add_message(conv.conversation_id, "user", "Answered")
+    state.store.add_message(conv.conversation_id, "assistant", "Yes.")
+    state.store.add_message(conv.conversation_id, "user", "Written elsewhere, not answered yet")
+    w = make_window()
+    w.conversations.select(conv.conversation_id)
+    qtbot.waitUntil(lambda: w.chat.chat_model.total == 3, timeout=3000)
+    d = w.chat.delegate
+    msgs = w.chat.chat_model.messages()
+    assert STATE_TEXT["waiting"] in d._meta_text(msgs[2])
+    assert STATE_TEXT["waiting"] not in d._meta_text(msgs[0])
+
+
+def test_notification_when_a_reply_arrives_in_the_background(qtbot, make_window, state, bedrock, monkeypatch):
+    from archpal_desktop.localstack.bedrock import Reply
+    bedrock.script(Reply(text="Here you go.", emotion="smile"))
+    w = make_window()
+    notes = []
+    monkeypatch.setattr(w, "isActiveWindow", lambda: False)   # offscreen has no window manager focus
+    monkeypatch.setattr(w, "notify", lambda title, text: notes.append((title, text)))
+    w.composer.edit.setFocus()
+    qtbot.keyClicks(w.composer.edit, "hello")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(notes), timeout=10000)
+    wait_idle(qtbot, state)
+    assert notes[0][0] == "ArchPal answered"
+    type(w).notify(w, "ArchPal answered", "A reply arrived.")   # the real one: tray or taskbar alert
