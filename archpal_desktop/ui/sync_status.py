@@ -8,6 +8,8 @@ waiting to upload, the last good sync and any error in words with the action to 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -63,6 +65,34 @@ def action_for(err: ArchPalError) -> str:
     if isinstance(err, (ConfigError, BucketMissingError, RegionMismatchError, AccessDeniedError)):
         return "settings"
     return "retry"
+
+
+def run_niced(fn: Callable[[], object]) -> object:
+    """Run ``fn`` on a fresh thread with a lower OS priority, and wait for it.
+
+    A first sync parses hundreds of files on the sync engine's worker threads; they inherit
+    this thread's niceness (Linux), so when the CPU is short the scheduler runs the UI thread
+    first and the window keeps painting. A fresh thread because niceness cannot be raised
+    back without privileges, and pool threads are reused for other work.
+    """
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+                try:
+                    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+                except OSError:  # not permitted here: run at normal priority
+                    pass
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
+            box["error"] = exc
+    t = threading.Thread(target=run, name="archpal-sync", daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box.get("result")
 
 
 class SyncController(QObject):
@@ -131,7 +161,8 @@ class SyncController(QObject):
         def work(report):
             # credentials may need the network (token renewal): never on the UI thread
             acc = access()
-            return sync_fn(store, acc, settings, progress=lambda d, t, p: report((d, t, p)))
+            return run_niced(lambda: sync_fn(store, acc, settings,
+                                             progress=lambda d, t, p: report((d, t, p))))
 
         self._task = self._tasks.run_in_background(work, self._done, self._failed, self._progress)
 
