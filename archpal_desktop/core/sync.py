@@ -305,7 +305,7 @@ class SyncEngine:
                 remote_entries, remote_etag = base_entries, etag
             else:
                 try:
-                    remote_entries, remote_etag = self._get_index(key)
+                    remote_entries, remote_etag = self._get_index(key, result)
                 except BadDataError as exc:
                     self._mark_bad(result, key, obj.etag, None, exc)
                     return
@@ -322,8 +322,7 @@ class SyncEngine:
                 # a title this device never set is no local opinion: the remote's stands
                 if cid not in titled and cid in remote_map and "title" in remote_map[cid]:
                     entry["title"] = remote_map[cid]["title"]
-            counts = {cid: e["message_count"] for cid, e in local.items()
-                      if self.tables.has_file_content(cid)}
+            counts = self.tables.known_counts()
             merged = merge.merge_index(merge.index_as_map(base_entries), local, remote_entries,
                                        counts, deleted)
             if remote_etag is not None and merge.same_index(merged, remote_entries):
@@ -348,9 +347,14 @@ class SyncEngine:
             return
         result.deferred.append(key)  # the web app keeps rewriting it: the next sync finishes it
 
-    def _get_index(self, key: str) -> tuple[list[dict], str]:
+    def _get_index(self, key: str, result: SyncResult | None = None) -> tuple[list[dict], str]:
         body, etag = self.remote.get(key)
-        return layout.parse_index(body, key=key), etag
+        entries = layout.parse_index(body, key=key)
+        for entry in entries:
+            if result is not None and not layout.is_valid_entry(entry):
+                self._report(result, key, f"{key} has an entry with an invalid id "
+                             f"{entry.get('conversation_id')!r}; it was kept as it is and skipped.")
+        return entries, etag
 
     # -- profile -------------------------------------------------------------------------------
     def _pull_profile(self, listing: dict[str, RemoteObject], result: SyncResult) -> None:

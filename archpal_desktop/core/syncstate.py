@@ -90,6 +90,20 @@ class SyncTables:
         row = self.conversation_row(cid)
         return bool(row) and not row["file_missing"]
 
+    def known_counts(self) -> dict[str, int]:
+        """True message counts of the conversations whose file content we hold: merged from
+        S3 at some ETag, or written here. Unreadable or never-seen files keep the remote count."""
+        known = {k for k, e in self.conn.execute("SELECT key, etag FROM sync_state") if e}
+        out = {}
+        for cid, count, rev, bad in self.conn.execute(
+                "SELECT conversation_id, message_count, local_rev, bad_remote FROM conversations "
+                "WHERE deleted=0"):
+            if bad:
+                continue
+            if rev or count or layout.conversation_key(self.store.sub, cid) in known:
+                out[cid] = int(count)
+        return out
+
     def apply_conversation(self, doc: dict, *, key: str, etag: str | None, base_ids: list[str],
                            clean_rev: int | None) -> bool:
         """Store a merged conversation file and the state it was merged against.
@@ -198,13 +212,15 @@ class SyncTables:
                 created = entry.get("created_at") or layout.now_ts()
                 last = entry.get("last_updated") or created
                 if row is None:
+                    bad = self.conn.execute("SELECT error FROM bad_objects WHERE key=?", (
+                        layout.conversation_key(self.store.sub, cid),)).fetchone()
                     self.conn.execute(
                         "INSERT INTO conversations(conversation_id, title, created_at, last_updated, "
-                        "updated_key, file_meta, index_extra, remote_count, file_missing) "
-                        "VALUES(?,?,?,?,?,?,?,?,?)",
+                        "updated_key, file_meta, index_extra, remote_count, file_missing, bad_remote) "
+                        "VALUES(?,?,?,?,?,?,?,?,?,?)",
                         (cid, entry.get("title") or layout.default_title(created), created, last,
                          layout.ts_key(last), "{}", json.dumps(extra), entry.get("message_count"),
-                         0 if cid in file_present else 1))
+                         0 if cid in file_present else 1, bad[0] if bad else None))
                     continue
                 if row["deleted"]:
                     continue
@@ -220,8 +236,9 @@ class SyncTables:
                     "index_extra=?, remote_count=?, file_missing=? WHERE conversation_id=?",
                     (title, created, last, layout.ts_key(last),
                      json.dumps(extra), entry.get("message_count"), missing, cid))
-            base = [e for e in entries if layout.is_valid_entry(e)]
-            self.set_state(key, etag, {"entries": base})
+            # the base is the index exactly as merged, opaque entries included, so a later
+            # push computed from it never drops an entry we could not use
+            self.set_state(key, etag, {"entries": entries})
 
     # -- tombstones -------------------------------------------------------------------------
     def local_tombstones(self) -> dict[str, dict]:

@@ -91,8 +91,8 @@ def test_each_bad_object_is_reported_left_untouched_and_the_rest_arrives(desktop
 
     result = desk.sync()
 
-    # one clear error per bad object, naming it
-    assert len(result.errors) == len(bad_keys), result.errors
+    # one clear error per bad object, naming it (plus one for the index entry with a path id)
+    assert len(result.errors) == len(bad_keys) + 1, result.errors
     for key in bad_keys:
         assert sum(key in err for err in result.errors) == 1, key
     errors = " | ".join(result.errors)
@@ -162,11 +162,8 @@ def test_a_malformed_index_is_reported_and_never_overwritten(desktops, s3, bucke
     assert _snapshot(s3, bucket, [key]) == before
 
 
-# -- known gaps in the engine (strict xfails: they start failing the day they are fixed, so the
-#    marker is then removed) ----------------------------------------------------------------
+# -- the index around bad files ----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="sync rewrites the web app's index after a malformed "
-                   "file: message_count 0 for unreadable conversations, opaque '../' entry dropped")
 def test_bad_files_do_not_make_the_next_sync_rewrite_the_index(desktops, s3, bucket, bad_bucket):
     desk = desktops(ADA, bucket)
     desk.sync()
@@ -177,8 +174,6 @@ def test_bad_files_do_not_make_the_next_sync_rewrite_the_index(desktops, s3, buc
     assert _snapshot(s3, bucket, [key]) == before
 
 
-@pytest.mark.xfail(strict=True, reason="a pushed index drops entries whose id is invalid "
-                   "(layout.parse_index promises to keep them opaque)")
 def test_a_pushed_index_keeps_the_entry_it_cannot_use(desktops, s3, bucket, bad_bucket):
     desk = desktops(ADA, bucket)
     desk.sync()
@@ -189,8 +184,6 @@ def test_a_pushed_index_keeps_the_entry_it_cannot_use(desktops, s3, bucket, bad_
     assert EVIL_ENTRY_ID in [e["conversation_id"] for e in index]
 
 
-@pytest.mark.xfail(strict=True, reason="Conversation.bad_remote stays None when the row is "
-                   "created by the index after the file was marked bad in the same sync")
 def test_a_bad_conversation_says_so_in_the_list(desktops, s3, bucket, bad_bucket):
     _, bad = bad_bucket
     desk = desktops(ADA, bucket)
@@ -200,8 +193,6 @@ def test_a_bad_conversation_says_so_in_the_list(desktops, s3, bucket, bad_bucket
         assert conv is not None and conv.bad_remote, name
 
 
-@pytest.mark.xfail(strict=True, reason="an index entry with '../' as its id is skipped silently, "
-                   "with no error naming it")
 def test_an_index_entry_with_a_path_id_is_reported(desktops, s3, bucket, bad_bucket):
     desk = desktops(ADA, bucket)
     result = desk.sync()
