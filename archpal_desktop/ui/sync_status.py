@@ -118,6 +118,9 @@ class SyncController(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now("timer"))
         self.set_interval(int(settings[cfg.SYNC_INTERVAL_SECONDS] or 120))
+        self._latest_progress = None
+        self._progress_timer = QTimer(self, singleShot=True, interval=50)
+        self._progress_timer.timeout.connect(self._show_progress)
         self.retry_timer = QTimer(self, singleShot=True, interval=OFFLINE_RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.sync_now("offline-retry"))
         self._watch_network()
@@ -167,7 +170,15 @@ class SyncController(QObject):
         self._task = self._tasks.run_in_background(work, self._done, self._failed, self._progress)
 
     def _progress(self, payload) -> None:
-        done, total, phase = payload
+        # hundreds of reports a second in a first sync: show at most ~20 per second
+        self._latest_progress = payload
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        if self._latest_progress is None or not self.running:
+            return
+        done, total, phase = self._latest_progress
         self._set(done=int(done), total=int(total), phase=str(phase), online=True)
 
     def _done(self, result) -> None:

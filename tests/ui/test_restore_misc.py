@@ -85,3 +85,20 @@ def test_notification_when_a_reply_arrives_in_the_background(qtbot, make_window,
     wait_idle(qtbot, state)
     assert notes[0][0] == "ArchPal answered"
     type(w).notify(w, "ArchPal answered", "A reply arrived.")   # the real one: tray or taskbar alert
+
+
+def test_first_sync_shows_progress_with_counts_then_last_sync(qtbot, make_window, state, s3, bucket):
+    from tests.support.seed import seed_bucket
+    seed_bucket(s3, bucket, state.sub, 60, 4)
+    w = make_window()
+    seen = []
+    w.sync.state_changed.connect(lambda s: seen.append((w.status.progress.isVisible(),
+                                                         w.status.progress.format(), s.total)))
+    with qtbot.waitSignal(w.sync.sync_finished, timeout=30000):
+        qtbot.keyClick(w, Qt.Key.Key_F5)                 # sync on demand
+    wait_idle(qtbot, state)
+    assert any(vis and total >= 60 and " / " in fmt for vis, fmt, total in seen)
+    assert not w.status.progress.isVisible()
+    assert w.status.last.text() == "Synced just now"
+    qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 60, timeout=5000)
+    assert "Online" in w.status.online.text()
