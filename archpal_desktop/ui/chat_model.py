@@ -1,7 +1,7 @@
 """The open conversation as a list model: all messages in memory, a window of them in the view.
 
 A conversation can hold thousands of messages. The model keeps every :class:`Message` (plain
-dataclasses, cheap) but exposes only the newest ``WINDOW`` rows; scrolling to the top asks for
+dataclasses, cheap) but exposes only the newest ``WINDOW`` rows at first; scrolling to the top asks for
 older ones (:meth:`fetch_older`), so opening a conversation lays out a few hundred bubbles,
 not five thousand (the lazy idea of Anki's browser model and spyder's fetchMore).
 """
@@ -14,7 +14,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from archpal_desktop.core.store import Message
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
-WINDOW = 120
+WINDOW = 40     # shown when a conversation opens: more than a tall screen holds
+PAGE = 100      # added each time the student scrolls to the top
 
 
 class MessageModel(QAbstractListModel):
@@ -80,7 +81,7 @@ class MessageModel(QAbstractListModel):
     def can_fetch_older(self) -> bool:
         return self._first > 0
 
-    def fetch_older(self, count: int = WINDOW) -> int:
+    def fetch_older(self, count: int = PAGE) -> int:
         n = min(count, self._first)
         if n <= 0:
             return 0

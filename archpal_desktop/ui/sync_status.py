@@ -123,7 +123,8 @@ class SyncController(QObject):
         self._progress_timer.timeout.connect(self._show_progress)
         self.retry_timer = QTimer(self, singleShot=True, interval=OFFLINE_RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.sync_now("offline-retry"))
-        self._watch_network()
+        # asking the OS (D-Bus) costs a few ms: not before the window has painted
+        QTimer.singleShot(0, self, self._watch_network)
 
     def set_interval(self, seconds: int) -> None:
         seconds = max(15, int(seconds))
