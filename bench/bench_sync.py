@@ -74,6 +74,7 @@ class _Env:
         self.store = Store.open_for_user(self.settings.data_dir(), SUB)
         self.initial_seconds: float | None = None
         self.initial_result = None
+        self.initial_cpu: dict = {}
         self.sequential_seconds: float | None = None
 
     def sync(self):
@@ -83,10 +84,16 @@ class _Env:
 
     def initial(self) -> float:
         if self.initial_seconds is None:
+            cpu0 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid)
             t0 = time.perf_counter()
             result = self.sync()
             self.initial_seconds = time.perf_counter() - t0
+            cpu1 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid)
             self.initial_result = result
+            # where the CPU went: on a small machine moto's own work bounds any parallel client
+            self.initial_cpu = {"client_cpu_s": _delta(cpu0[0], cpu1[0]),
+                                "moto_cpu_s": _delta(cpu0[1], cpu1[1]),
+                                "loadavg_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
             held = self.store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
             if held != self.seeded.message_count or result.errors:
                 raise RuntimeError(f"first sync incomplete: {held} of {self.seeded.message_count} "
@@ -144,6 +151,20 @@ def _stop_process(proc) -> None:
             proc.kill()
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _delta(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(b - a, 2)
+
+
 def _total(result) -> tuple[float, str, dict]:
     req = dict(result.requests)
     return float(sum(req.values())), "requests", {"requests": req, "errors": result.errors[:3]}
@@ -153,7 +174,8 @@ def initial_seconds():
     env = _env()
     seconds = env.initial()
     return seconds, "s", {"requests": env.initial_result.requests,
-                          "conversations": N_CONVERSATIONS, "messages": env.seeded.message_count}
+                          "conversations": N_CONVERSATIONS, "messages": env.seeded.message_count,
+                          **env.initial_cpu}
 
 
 def initial_vs_sequential():
