@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/bootstrap.sh
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-.venv/bin/lint-imports --config pyproject.toml
+.venv/bin/lint-imports pyproject.toml
 exec .venv/bin/python -m pytest "$@"
