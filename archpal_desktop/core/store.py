@@ -293,11 +293,12 @@ class Store:
 
     def load_messages(self, cid: str, *, with_raw: bool = False) -> list[Message]:
         cols = "message_id, conversation_id, role, content, emotion, timestamp, local_state"
+        sql = f"SELECT {cols}{', raw' if with_raw else ''} FROM messages WHERE conversation_id=? " \
+              "ORDER BY ts_key, message_id"
+        rows = self.conn.execute(sql, (cid,)).fetchall()
         if with_raw:
-            cols += ", raw"
-        rows = self._q(f"SELECT {cols} FROM messages WHERE conversation_id=? "
-                       "ORDER BY ts_key, message_id", (cid,))
-        return [self._msg(r, with_raw) for r in rows]
+            return [Message(*row[:7], json.loads(row[7])) for row in rows]
+        return [Message(*row) for row in rows]  # straight from tuples: this is the hot path
 
     def get_message(self, message_id: str) -> Message | None:
         rows = self._q("SELECT * FROM messages WHERE message_id=?", (message_id,))

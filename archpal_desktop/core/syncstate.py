@@ -137,8 +137,16 @@ class SyncTables:
                     changed = True
                 self.conn.execute("UPDATE conversations SET file_meta=?, file_missing=0 "
                                   "WHERE conversation_id=?", (json.dumps(file_meta), cid))
-            for raw in doc.get("messages", []):
-                changed |= self.store._upsert_raw(cid, raw, keep_state=True)
+            if row is None:
+                # new to this cache (a first sync): one batched insert, no per-message lookups
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO messages(message_id, conversation_id, role, content, emotion, "
+                    "timestamp, ts_key, raw) VALUES(?,?,?,?,?,?,?,?)",
+                    [(raw["message_id"], cid, raw["role"], *layout.message_view(raw), raw["timestamp"],
+                      layout.ts_key(raw["timestamp"]), json.dumps(raw)) for raw in doc.get("messages", [])])
+            else:
+                for raw in doc.get("messages", []):
+                    changed |= self.store._upsert_raw(cid, raw, keep_state=True)
             count = self.conn.execute(f"SELECT COUNT(*) FROM messages WHERE conversation_id=? AND "
                                       f"{_PUSHABLE}", (cid,)).fetchone()[0]
             last_msg = doc["messages"][-1]["timestamp"] if doc.get("messages") else None
