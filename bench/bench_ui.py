@@ -156,6 +156,7 @@ def _window(data_dir: Path, *, offline: bool, start_sync: bool):
     state = ui_app.build_state(ctx, app, tasks)
     window = MainWindow(state, start_sync=start_sync)
     window.resize(1200, 800)
+    ui_app.settle_memory()   # as run_app does right after the first paint
     return app, ctx, tasks, window
 
 
