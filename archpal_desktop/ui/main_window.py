@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, Q
 
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
-from archpal_desktop.ui import export as ui_export
 from archpal_desktop.ui import theme
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
@@ -546,6 +545,7 @@ class MainWindow(QMainWindow):
 
     # -- export -----------------------------------------------------------------------------------
     def export_conversation(self, cid: str | None, kind: str, path: str | None = None) -> None:
+        from archpal_desktop.ui import export as ui_export  # PDF machinery: not needed at startup
         conv = self.conversations.conv_model.conversation(cid) if cid else None
         if conv is None:
             self.flash("Open a conversation to export it.")
@@ -576,6 +576,7 @@ class MainWindow(QMainWindow):
                           self._error("Exporting"))
 
     def print_conversation(self) -> None:
+        from archpal_desktop.ui import export as ui_export
         cid, store, email = self.current_cid, self.store, self.state.email
         if not cid:
             self.flash("Open a conversation to print it.")
