@@ -1,7 +1,6 @@
 """Export (PDF with non-Latin text, Markdown), safe Markdown, and offline -> back online."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pypdf
 from PySide6.QtCore import Qt
@@ -32,7 +31,7 @@ def test_export_pdf_and_markdown_with_unicode(qtbot, make_window, state, tmp_pat
     assert GREEK in flat and CYRILLIC in flat
     assert "Ada Lovelace" in flat and "Mathematics" in flat      # the profile header
     assert "Ελληνικά and русский" in flat and "point one" in flat
-    assert "?" not in flat.replace("?", "", 0) or GREEK in flat
+    assert "?" not in flat       # the web export turned non-Latin letters into "?"
     mtext = md.read_text("utf-8")
     assert GREEK in mtext and CYRILLIC in mtext and "**Good start.**" in mtext
 

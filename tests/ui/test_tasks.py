@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from PySide6.QtCore import QThread
 
 from archpal_desktop.ui.tasks import Latest, TaskManager

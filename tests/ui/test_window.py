@@ -1,12 +1,10 @@
 """The window driven as a student would, against moto S3 and our local Bedrock over HTTP."""
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from archpal_desktop.localstack.bedrock import Reply
-from archpal_desktop.ui.chat_view import STATE_TEXT
 from tests.ui.conftest import wait_idle
 
 
