@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices, QFont, QTextDocument, QTextOption
+from PySide6.QtGui import (QColor, QDesktopServices, QFont, QTextBlockFormat, QTextCursor, QTextDocument,
+                           QTextFormat, QTextOption)
 
 from archpal_desktop.ui import theme
 
@@ -45,10 +46,24 @@ def make_document(text: str, *, markdown: bool, width: float, font: QFont,
     doc.setDefaultTextOption(opt)
     if markdown:
         doc.setMarkdown(text, _FLAGS)
+        if "```" in text or "~~~" in text or "\n    " in text:
+            _shade_code_blocks(doc, colors)
     else:
         doc.setPlainText(text)
     doc.setTextWidth(width)
     return doc
+
+
+def _shade_code_blocks(doc: QTextDocument, colors: theme.Colors) -> None:
+    """Qt's Markdown import marks code blocks but gives them no background; add one."""
+    fmt = QTextBlockFormat()
+    fmt.setBackground(QColor(colors.code_bg))
+    block = doc.begin()
+    while block.isValid():
+        bf = block.blockFormat()
+        if bf.hasProperty(QTextFormat.Property.BlockCodeFence) or bf.nonBreakableLines():
+            QTextCursor(block).mergeBlockFormat(fmt)
+        block = block.next()
 
 
 def markdown_to_html(text: str) -> str:
