@@ -69,6 +69,13 @@ class MainWindow(WindowActions, QMainWindow):
             state.theme.changed.connect(self._theme_changed)
             theme.set_current(state.theme.colors)
         self._tray: QSystemTrayIcon | None = None
+        notice = getattr(state.auth, "notice", "") if state.auth is not None else ""
+        if notice:   # e.g. no safe keyring: the session lasts for this run only
+            self.notice = QLabel(notice, self)
+            self.notice.setObjectName("statusWarn")
+            self.notice.setAccessibleName("Sign-in notice")
+            self.notice.setWordWrap(True)
+            self.statusBar().addPermanentWidget(self.notice)
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sync.refresh_pending()
         if start_sync:
