@@ -68,7 +68,18 @@ def _show_sign_in(session, settings, tasks, parent=None, email: str = "") -> boo
     """The sign-in dialog (ui/auth_dialog.py); True when signed in."""
     from archpal_desktop.ui.auth_dialog import AuthDialog
     dlg = AuthDialog(settings, session=session, tasks=tasks, parent=parent, email=email)
-    return bool(dlg.exec()) and bool(session.signed_in)
+    return _run_modal(dlg) and bool(session.signed_in)
+
+
+def _run_modal(dialog) -> bool:
+    """exec() a dialog, then hand it to Qt to delete once its last queued events (worker
+    results) are handled: PySide gives ownership to C++ on deleteLater. Dropping the Python
+    wrapper instead deleted it at once, under events still in flight ("shared QObject was
+    deleted directly", then a heap corruption at exit)."""
+    try:
+        return bool(dialog.exec())
+    finally:
+        dialog.deleteLater()
 
 
 def _first_sync(state: AppState) -> None:
@@ -90,7 +101,7 @@ def _need_profile(state: AppState, parent=None) -> bool:
             return True
     from archpal_desktop.ui.profile_form import ProfileForm
     form = ProfileForm(state.store, email=state.email, tasks=state.tasks, parent=parent)
-    return bool(form.exec())
+    return _run_modal(form)
 
 
 def resolve_user(ctx, settings, tasks: TaskManager) -> tuple[str, str, Any, Any] | None:
@@ -155,7 +166,7 @@ def edit_profile(state: AppState, parent=None) -> None:
     from archpal_desktop.ui.profile_form import ProfileForm
     form = ProfileForm(state.store, email=state.email, profile=state.store.get_profile(),
                        tasks=state.tasks, parent=parent)
-    form.exec()
+    _run_modal(form)
 
 
 def sign_in_again(state: AppState, parent=None) -> bool:
@@ -175,9 +186,12 @@ def sign_out(state: AppState, parent=None) -> bool:
     except Exception:  # the count is a courtesy; signing out must still be possible
         pending = 0
     dlg = SignOutDialog(state.email or state.sub, pending, parent)
-    if not dlg.exec():
+    accepted = bool(dlg.exec())
+    remove = bool(dlg.remove_data.isChecked())
+    dlg.deleteLater()
+    if not accepted:
         return False
-    session, remove = state.auth, bool(dlg.remove_data.isChecked())
+    session = state.auth
     try:
         wait_for(state.tasks, lambda: session.sign_out(global_=True, remove_data=remove))
     except Exception as exc:  # signing out locally always works; say what did not
