@@ -386,6 +386,18 @@ class ChatView(QListView):
             menu.addAction("Stop reply").triggered.connect(self.stop_requested.emit)
         menu.exec(event.globalPos())
 
+    EMPTY_TEXT = ("Tell ArchPal what you are working on: an assignment to plan, a draft to revise,\n"
+                  "or a piece to reflect on. ArchPal coaches your own writing; it never writes it for you.")
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.chat_model.rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(theme.current().muted))
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.EMPTY_TEXT)
+            painter.end()
+
     def resizeEvent(self, event) -> None:  # noqa: N802
         stick = self._at_bottom()
         super().resizeEvent(event)
