@@ -68,7 +68,8 @@ class MessageModel(QAbstractListModel):
         if msg.role != "user":
             return False
         i = self._pos.get(msg.message_id, -1)
-        return all(m.role != "assistant" or m.local_state is not None for m in self._all[i + 1:]) \
+        # any reply after it (even a stopped one, which carries its own mark) answers it
+        return all(m.role != "assistant" for m in self._all[i + 1:]) \
             if i >= len(self._all) - 50 else msg.local_state == "waiting"
 
     @property

@@ -62,6 +62,7 @@ class CompanionView(QWidget):
         self.caption = QLabel(self)
         self.caption.setObjectName("muted")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addStretch(1)

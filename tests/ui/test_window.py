@@ -46,6 +46,7 @@ def test_reply_streams_in_place_and_can_be_stopped_then_retried(qtbot, make_wind
     # the bubble appears and grows while the stream runs
     qtbot.waitUntil(lambda: len(shown_texts(w)) == 2 and len(shown_texts(w)[1][1]) > 30, timeout=5000)
     assert shown_texts(w)[1][2] == "streaming"
+    w.grab().save("/tmp/shots/streaming.png")
     assert w.composer.stop_button.isVisible() and not w.composer.send_button.isVisible()
     first_len = len(shown_texts(w)[1][1])
     qtbot.waitUntil(lambda: len(shown_texts(w)[1][1]) > first_len, timeout=5000)
@@ -54,6 +55,7 @@ def test_reply_streams_in_place_and_can_be_stopped_then_retried(qtbot, make_wind
     role, text, local = shown_texts(w)[1]
     assert local == "failed" and 0 < len(text) < len(long) and long.startswith(text[:20])
     assert w.composer.send_button.isVisible()
+    w.grab().save("/tmp/shots/stopped_retry.png")
     # Retry is shown on the failed reply; clicking it asks again and the same bubble is reused
     msg = w.chat.chat_model.messages()[1]
     idx = w.chat.chat_model.index(w.chat.chat_model.row_of(msg.message_id))
