@@ -157,6 +157,10 @@ def merge_index(base: dict[str, dict], local: dict[str, dict], remote: list[dict
     """
     out: list[dict] = []
     seen: set[str] = set()
+    groups: dict[str, list[dict]] = {}
+    for entry in remote:
+        if layout.is_valid_entry(entry):
+            groups.setdefault(entry["conversation_id"], []).append(entry)
     for entry in remote:
         if not layout.is_valid_entry(entry):
             out.append(entry)  # opaque: never dropped, never "fixed"
@@ -167,7 +171,7 @@ def merge_index(base: dict[str, dict], local: dict[str, dict], remote: list[dict
         seen.add(cid)
         if cid in deleted:
             continue
-        dups = [e for e in remote if e.get("conversation_id") == cid and layout.is_valid_entry(e)]
+        dups = groups[cid]
         remote_entry = dups[0]
         for extra in dups[1:]:
             remote_entry = merge_entry(None, extra, remote_entry)

@@ -33,6 +33,8 @@ Progress = Callable[[int, int, str], None]
 #: tombstones older than this whose conversation is gone everywhere are forgotten
 TOMBSTONE_TTL_DAYS = 30
 MAX_CONFLICT_RETRIES = 6
+#: downloaded conversations written to the cache per transaction
+PULL_GROUP = 16
 
 
 @dataclass
@@ -117,6 +119,7 @@ class SyncEngine:
         local_tombs = self.tables.local_tombstones()
         tombs = merge.merge_tombstones(local_tombs, remote_tombs)
         to_get = []
+        self._known_ids = set(self.tables.conversation_ids(include_deleted=True))
         for cid, obj in remote_files.items():
             key = obj.key
             if states.get(key) == obj.etag:
@@ -132,34 +135,48 @@ class SyncEngine:
         self.progress(0, total, "download")
         done = 0
         fetched: dict[str, tuple[dict, str]] = {}
-        batch = _Batch(self.store)
-        try:
-            for key, outcome in self._parallel(self._fetch_conversation, to_get):
-                done += 1
-                kind, cid = layout.classify_key(self.sub, key)
-                if isinstance(outcome, ArchPalError):
-                    if isinstance(outcome, NotFoundError):
-                        self.progress(done, total, "download")
-                        continue  # deleted between LIST and GET: the next sync sees it gone
-                    if isinstance(outcome, BadDataError):
-                        batch.flush()
-                        self._mark_bad(result, key, listing[key].etag, cid, outcome)
-                        self.progress(done, total, "download")
-                        continue
-                    raise outcome
-                doc, normalized, etag = outcome
-                fetched[cid] = (doc, etag)
-                if cid in tombs:
-                    batch.flush()  # may talk to S3: never while holding the cache
-                else:
-                    batch.enter()
-                self._merge_pulled(cid, doc, etag, tombs, result, normalized)
-                batch.tick()
-                self.progress(done, total, "download")
-        except BaseException as exc:
-            batch.abort(exc)
-            raise
-        batch.flush()
+        # Downloads run on the pool while this thread applies what has arrived, 16 at a time,
+        # in one cache transaction per group (each conversation still atomic with its state).
+        arrived: list = []
+
+        def apply_arrived() -> None:
+            batch = _Batch(self.store, max_items=len(arrived) or 1, max_seconds=1.0)
+            try:
+                for key, outcome in arrived:
+                    kind, cid = layout.classify_key(self.sub, key)
+                    if isinstance(outcome, ArchPalError):
+                        if isinstance(outcome, NotFoundError):
+                            continue  # deleted between LIST and GET: the next sync sees it gone
+                        if isinstance(outcome, BadDataError):
+                            batch.flush()
+                            self._mark_bad(result, key, listing[key].etag, cid, outcome)
+                            continue
+                        raise outcome
+                    doc, normalized, etag = outcome
+                    fetched[cid] = (doc, etag)
+                    if cid in tombs:
+                        batch.flush()  # may talk to S3: never while holding the cache
+                    else:
+                        batch.enter()
+                    self._merge_pulled(cid, doc, etag, tombs, result, normalized)
+                    batch.tick()
+            except BaseException as exc:
+                batch.abort(exc)
+                raise
+            batch.flush()
+            arrived.clear()
+
+        last_apply = time.monotonic()
+        for key, outcome in self._parallel(self._fetch_conversation, to_get):
+            done += 1
+            arrived.append((key, outcome))
+            self.progress(done, total, "download")
+            # small groups, and at least every 50 ms: a sync that keeps being interrupted
+            # (a laptop lid, a kill) still keeps what it downloaded
+            if len(arrived) >= PULL_GROUP or time.monotonic() - last_apply > 0.05:
+                apply_arrived()
+                last_apply = time.monotonic()
+        apply_arrived()
         # deletions made here (or on another desktop) for files we did not need to GET
         for cid, tomb in tombs.items():
             obj = remote_files.get(cid)
@@ -202,6 +219,15 @@ class SyncEngine:
         key = layout.conversation_key(self.sub, cid)
         remote_ids = [m["message_id"] for m in remote_doc["messages"]]
         tomb = tombs.get(cid)
+        if tomb is None and cid not in self._known_ids:
+            # new to this cache (most of a first sync): nothing local to merge with
+            doc = normalized or merge.merge_conversation(remote_doc, remote_doc)
+            in_sync = merge.same_conversation(doc, remote_doc)
+            self.tables.insert_new(doc, key=key, etag=etag, base_ids=remote_ids, clean_rev=0,
+                                   dirty=not in_sync)
+            self._known_ids.add(cid)
+            result.pulled.append(cid)
+            return
         row = self.tables.conversation_row(cid)
         if tomb is not None:
             every_id = set(remote_ids) | set(self.tables.all_message_ids(cid))
@@ -509,7 +535,7 @@ class _Batch:
     """Apply many pulled conversations per cache transaction (each still atomic with its own
     sync state): one COMMIT per ~50 conversations or 100 ms instead of one per conversation."""
 
-    def __init__(self, store: Store, max_items: int = 50, max_seconds: float = 0.1):
+    def __init__(self, store: Store, max_items: int = 64, max_seconds: float = 0.1):
         self.store = store
         self.max_items = max_items
         self.max_seconds = max_seconds

@@ -112,41 +112,27 @@ class SyncTables:
         Returns True if anything visible changed.
         """
         cid = doc["conversation_id"]
-        changed = False
+        file_meta = {"user_id": doc.get("user_id") or self.store.sub,
+                     "created_at": doc.get("created_at", ""),
+                     "last_updated": doc.get("last_updated", ""),
+                     "metadata": doc.get("metadata", {}),
+                     "extra": {k: v for k, v in doc.items() if k not in layout.CONVERSATION_FIELDS}}
         with self.store.transaction():
             row = self.conversation_row(cid)
-            file_meta = {"user_id": doc.get("user_id") or self.store.sub,
-                         "created_at": doc.get("created_at", ""),
-                         "last_updated": doc.get("last_updated", ""),
-                         "metadata": doc.get("metadata", {}),
-                         "extra": {k: v for k, v in doc.items() if k not in layout.CONVERSATION_FIELDS}}
             if row is None:
-                created = doc.get("created_at") or layout.now_ts()
-                last = doc.get("last_updated") or created
-                self.conn.execute(
-                    "INSERT INTO conversations(conversation_id, title, created_at, last_updated, "
-                    "updated_key, file_meta, index_extra, local_rev, pushed_rev) VALUES(?,?,?,?,?,?,?,0,0)",
-                    (cid, layout.default_title(created), created, last, layout.ts_key(last),
-                     json.dumps(file_meta), "{}"))
+                self.insert_new(doc, key=key, etag=etag, base_ids=base_ids,
+                                clean_rev=clean_rev or 0, dirty=clean_rev is None)
+                return True
+            changed = False
+            if row["deleted"]:
+                # alive again (changed elsewhere after we deleted it): keep it
+                self.conn.execute("UPDATE conversations SET deleted=0 WHERE conversation_id=?", (cid,))
+                self.conn.execute("DELETE FROM tombstones WHERE conversation_id=?", (cid,))
                 changed = True
-            else:
-                if row["deleted"]:
-                    # alive again (changed elsewhere after we deleted it): keep it
-                    self.conn.execute("UPDATE conversations SET deleted=0 WHERE conversation_id=?", (cid,))
-                    self.conn.execute("DELETE FROM tombstones WHERE conversation_id=?", (cid,))
-                    changed = True
-                self.conn.execute("UPDATE conversations SET file_meta=?, file_missing=0 "
-                                  "WHERE conversation_id=?", (json.dumps(file_meta), cid))
-            if row is None:
-                # new to this cache (a first sync): one batched insert, no per-message lookups
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO messages(message_id, conversation_id, role, content, emotion, "
-                    "timestamp, ts_key, raw) VALUES(?,?,?,?,?,?,?,?)",
-                    [(raw["message_id"], cid, raw["role"], *layout.message_view(raw), raw["timestamp"],
-                      layout.ts_key(raw["timestamp"]), json.dumps(raw)) for raw in doc.get("messages", [])])
-            else:
-                for raw in doc.get("messages", []):
-                    changed |= self.store._upsert_raw(cid, raw, keep_state=True)
+            self.conn.execute("UPDATE conversations SET file_meta=?, file_missing=0 "
+                              "WHERE conversation_id=?", (json.dumps(file_meta), cid))
+            for raw in doc.get("messages", []):
+                changed |= self.store._upsert_raw(cid, raw, keep_state=True)
             count = self.conn.execute(f"SELECT COUNT(*) FROM messages WHERE conversation_id=? AND "
                                       f"{_PUSHABLE}", (cid,)).fetchone()[0]
             last_msg = doc["messages"][-1]["timestamp"] if doc.get("messages") else None
@@ -160,6 +146,45 @@ class SyncTables:
             self.set_state(key, etag, {"ids": sorted(base_ids)})
             self.clear_bad(key, cid)
         return changed
+
+    def insert_new(self, doc: dict, *, key: str, etag: str | None, base_ids: list[str],
+                   clean_rev: int = 0, dirty: bool = False) -> None:
+        """A conversation new to this cache (most of a first sync) in three statements.
+
+        SQLite calls release the GIL; with download threads busy, every statement pays to take
+        it back, so the messages go in as ONE statement over a JSON array. ``dirty``: the
+        remote copy needs the normalised form pushed back (e.g. message_index out of order)."""
+        cid = doc["conversation_id"]
+        file_meta = {"user_id": doc.get("user_id") or self.store.sub,
+                     "created_at": doc.get("created_at", ""),
+                     "last_updated": doc.get("last_updated", ""),
+                     "metadata": doc.get("metadata", {}),
+                     "extra": {k: v for k, v in doc.items() if k not in layout.CONVERSATION_FIELDS}}
+        with self.store.transaction():
+            self._insert_rows(cid, doc, file_meta, key, etag, base_ids, clean_rev, dirty)
+
+    def _insert_rows(self, cid, doc, file_meta, key, etag, base_ids, clean_rev, dirty) -> None:
+        messages = doc.get("messages", [])
+        created = doc.get("created_at") or layout.now_ts()
+        last = doc.get("last_updated") or created
+        if messages and layout.ts_key(messages[-1]["timestamp"]) > layout.ts_key(last):
+            last = messages[-1]["timestamp"]
+        self.conn.execute(
+            "INSERT INTO conversations(conversation_id, title, created_at, last_updated, updated_key, "
+            "message_count, file_meta, index_extra, local_rev, pushed_rev, bad_remote) "
+            "VALUES(?,?,?,?,?,?,?,?,?,?,NULL)",
+            (cid, layout.default_title(created), created, last, layout.ts_key(last), len(messages),
+             json.dumps(file_meta), "{}", clean_rev + 1 if dirty else clean_rev, clean_rev))
+        if messages:
+            rows = [[raw["message_id"], raw["role"], *layout.message_view(raw), raw["timestamp"],
+                     layout.ts_key(raw["timestamp"]), json.dumps(raw)] for raw in messages]
+            self.conn.execute(
+                "INSERT OR IGNORE INTO messages(message_id, conversation_id, role, content, emotion, "
+                "timestamp, ts_key, raw) SELECT value->>0, ?, value->>1, value->>2, value->>3, "
+                "value->>4, value->>5, value->>6 FROM json_each(?)", (cid, json.dumps(rows)))
+        self.set_state(key, etag, {"ids": sorted(base_ids)})
+        # a file reported bad earlier is fine now (bad_objects is tiny: one indexed delete)
+        self.conn.execute("DELETE FROM bad_objects WHERE key=?", (key,))
 
     def _bump_last_updated(self, cid: str, ts: str) -> None:
         row = self.conn.execute("SELECT last_updated FROM conversations WHERE conversation_id=?",
