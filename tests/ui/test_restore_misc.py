@@ -102,3 +102,15 @@ def test_first_sync_shows_progress_with_counts_then_last_sync(qtbot, make_window
     assert w.status.last.text() == "Synced just now"
     qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 60, timeout=5000)
     assert "Online" in w.status.online.text()
+
+
+def test_sync_error_in_words_with_the_action_to_take(qtbot, make_window, state):
+    from archpal_desktop.core import config as cfg
+    state.settings = cfg.load_settings(cli_overrides={cfg.DATA_DIR: str(state.settings.data_dir()),
+                                                      cfg.S3_BUCKET_NAME: "archpal-no-such-bucket"})
+    w = make_window()
+    with qtbot.waitSignal(w.sync.state_changed, timeout=15000,
+                          check_params_cb=lambda s: not s.syncing and bool(s.error)):
+        w.sync.sync_now("test")
+    assert "bucket" in w.status.error.text().lower()
+    assert w.status.action.isVisible() and w.status.action.text() == "Open settings"
