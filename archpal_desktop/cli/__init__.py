@@ -36,7 +36,21 @@ def global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -
                         default=default if suppress else False, help="log more to stderr")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: the sub-commands, by module; the window's start never imports a command module it won't run
+COMMANDS = {"sync": 0, "export": 0, "login": 1, "logout": 1, "chat": 2, "admin": 3, "doctor": 3,
+            "config": 3}
+
+
+def _wanted_modules(argv: list[str]) -> list[str]:
+    if any(a in ("-h", "--help") for a in argv):
+        return list(COMMAND_MODULES)
+    for arg in argv:
+        if arg in COMMANDS:
+            return [COMMAND_MODULES[COMMANDS[arg]]]
+    return []
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archpal-desktop",
         description="ArchPal Desktop: your writing coach, offline-first. With no command, opens the window.")
@@ -47,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     global_options(common, suppress=True)
-    for name in COMMAND_MODULES:
+    modules = COMMAND_MODULES if argv is None else _wanted_modules(argv)
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -59,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     from archpal_desktop.cli.context import Context
 
