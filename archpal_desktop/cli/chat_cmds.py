@@ -34,9 +34,13 @@ def _access(ctx):
             raise
     except (OfflineError, ServiceUnavailableError):
         return None
-    from archpal_desktop.core.auth import AuthSession
+    from keyring.backends import null
 
-    session = AuthSession(ctx.settings)
+    from archpal_desktop.core.auth import AuthSession
+    from archpal_desktop.core.keystore import KeyStore
+
+    # a memory-only keyring: the demo's session must never land in the user's keychain
+    session = AuthSession(ctx.settings, keystore=KeyStore(null.Keyring()))
     session.sign_in(ctx.demo.email, ctx.demo.password)
     _err(f"Signed in to the demo as {ctx.demo.email}.")
     return session.access()
@@ -97,10 +101,10 @@ def cmd_chat(ctx) -> int:
     def on_event(ev) -> None:
         shown = target is None or ev.conversation_id == target
         event = ev.event
+        if shown and ev.reply_message_id not in streamed:
+            streamed[ev.reply_message_id] = True
+            _err("ArchPal:")
         if isinstance(event, TextDelta) and shown:
-            if not streamed.get(ev.reply_message_id):
-                streamed[ev.reply_message_id] = True
-                _err("ArchPal:")
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, Finished) and shown:
@@ -111,7 +115,7 @@ def cmd_chat(ctx) -> int:
             _err(f"The reply was interrupted: {event.error}")
 
     result = runner.run_pending(on_event=on_event)
-    others = len([r for r in result.answered]) - (1 if streamed else 0)
+    others = len([r for r in result.answered if r not in streamed])
     if others > 0:
         _err(f"Also answered {others} message(s) written earlier while offline.")
     if result.failed:
