@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archpal_desktop.core import paths
+from archpal_desktop.core.errors import StorageError
 from archpal_desktop.core.layout import validate_sub
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,12 @@ def remove_user_data(data_dir: Path, sub: str) -> bool:
     if users.is_dir():
         folder = paths.safe_child(users, sub)
         if folder.exists():
-            shutil.rmtree(folder)
+            try:
+                shutil.rmtree(folder)
+            except OSError as exc:  # e.g. Windows refuses to delete a cache still open
+                raise StorageError(f"This computer's copy of your conversations could not be "
+                                   f"removed ({exc.strerror or exc}).",
+                                   "Close ArchPal and try again; you are signed out.") from exc
             removed = True
     doc = read(data_dir)
     if doc["users"].pop(sub, None) is not None or doc.get("last") == sub:
