@@ -179,3 +179,15 @@ def test_no_fallback_when_not_configured(monkeypatch, bedrock):
     assert [p.name for p in build_providers(settings, boto3.Session)] == ["bedrock"]
     settings = make_settings(provider="openai", openai_base_url="http://127.0.0.1:9/v1")
     assert [p.name for p in build_providers(settings, boto3.Session)] == ["openai"]
+
+
+def test_cancel_while_waiting_for_the_first_event(bedrock):
+    bedrock.script(Reply(text="late", first_delay=3.0))
+    cancel = CancelToken()
+    threading.Timer(0.3, cancel.cancel).start()
+    started = time.monotonic()
+    result = collect(provider().stream(request(), cancel))
+    assert isinstance(result.final, Cancelled) and result.final.partial_text == ""
+    assert time.monotonic() - started < 1.5
+    (rec,) = bedrock.requests
+    assert rec.done.wait(5) and rec.disconnected and rec.events_sent == 0

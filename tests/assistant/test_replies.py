@@ -219,3 +219,18 @@ def test_second_device_shows_waiting_message_and_does_not_answer_it(tmp_path, lo
     finally:
         laptop.close()
         desktop.close()
+
+
+def test_a_failed_partial_reply_is_not_sent_back_to_the_model_as_history(store, settings, bedrock):
+    cid = store.create_conversation().conversation_id
+    runner = runner_for(store, settings)
+    runner.send(cid, "Question one")
+    bedrock.script(Reply(pieces=["Half ", "an answer"], stream_error_after=2))
+    (failed_id,) = runner.run_pending().failed
+    runner.send(cid, "Question two")
+    bedrock.script(Reply(text="Full answer"))
+    runner.run_pending()
+    last = bedrock.requests[-1].body["messages"]
+    assert last == [{"role": "user", "content": [{"text": "Question one\n\nQuestion two"}]}]
+    texts = [m.content for m in store.load_messages(cid)]
+    assert texts.count("Full answer") == 1 and store.get_message(failed_id).local_state == "failed"
