@@ -48,6 +48,11 @@ def pin_noisy_loggers() -> None:
     """botocore's DEBUG log prints credentials and signatures: keep it at WARNING always."""
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # a child set to DEBUG on its own (botocore.auth, urllib3.connectionpool...) would still
+    # print signed requests: make every existing child inherit the pinned level
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".", 1)[0] in NOISY and "." in name:
+            logger.setLevel(logging.NOTSET)
 
 
 def setup_logging(verbose: bool = False, log_dir: Path | None = None) -> Path | None:
