@@ -31,7 +31,8 @@ stamp=".venv/.archpal-installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing Python packages (first run takes a minute)" >&2
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # (this machine's pip config names extra local indexes that may not exist: drop that noise)
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 >/dev/null | grep -v "WARNING: Location" >&2 || true
+  .venv/bin/python -m pip install -q -e ".[dev]" 2> >(grep -v -e "WARNING: Location" >&2)
   echo "$want" > "$stamp"
 fi

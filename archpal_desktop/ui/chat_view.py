@@ -31,6 +31,9 @@ DOC_CACHE = 400
 
 STATE_TEXT = {
     "waiting": "Waiting for ArchPal: saved here, answered when a connection is back",
+    # a question with no reply that this device did not queue (another device, or a web-app
+    # conversation whose reply was lost): not ours to answer automatically
+    "unanswered": "No reply yet",
     "answering": "Sent",
     "streaming": "ArchPal is writing… (Esc to stop)",
     "failed": "This reply stopped before the end; the partial text is kept.",
@@ -102,6 +105,8 @@ class MessageDelegate(QStyledItemDelegate):
     def _state(self, msg: Message) -> str:
         model = self._view.chat_model
         if msg.role == "user" and model.is_waiting(msg):
+            if msg.local_state != "waiting":
+                return "unanswered"
             return "answering" if model.answering else "waiting"
         return msg.local_state or "" if msg.role == "assistant" else ""
 

@@ -71,10 +71,12 @@ class MainWindow(WindowActions, QMainWindow):
         self._tray: QSystemTrayIcon | None = None
         notice = getattr(state.auth, "notice", "") if state.auth is not None else ""
         if notice:   # e.g. no safe keyring: the session lasts for this run only
-            self.notice = QLabel(notice, self)
+            # short in the status bar; the whole explanation on hover and for screen readers
+            self.notice = QLabel("Signed in for this session only", self)
             self.notice.setObjectName("statusWarn")
             self.notice.setAccessibleName("Sign-in notice")
-            self.notice.setWordWrap(True)
+            self.notice.setAccessibleDescription(notice)
+            self.notice.setToolTip(notice)
             self.statusBar().addPermanentWidget(self.notice)
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sync.refresh_pending()

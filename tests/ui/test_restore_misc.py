@@ -57,18 +57,23 @@ def test_connection_test_reports_failures_in_words(qtbot, make_window, state, mo
     assert "✘ Coach model" in text
 
 
-def test_a_message_from_another_device_without_reply_shows_waiting(qtbot, make_window, state):
+def test_a_message_from_another_device_without_reply_shows_no_reply_yet(qtbot, make_window, state):
     conv = state.store.create_conversation("From my laptop")
     state.store.add_message(conv.conversation_id, "user", "Answered")
     state.store.add_message(conv.conversation_id, "assistant", "Yes.")
     state.store.add_message(conv.conversation_id, "user", "Written elsewhere, not answered yet")
+    queued = state.store.add_message(conv.conversation_id, "user", "Queued here", local_state="waiting")
     w = make_window()
     w.conversations.select(conv.conversation_id)
-    qtbot.waitUntil(lambda: w.chat.chat_model.total == 3, timeout=3000)
+    qtbot.waitUntil(lambda: w.chat.chat_model.total == 4, timeout=3000)
     d = w.chat.delegate
     msgs = w.chat.chat_model.messages()
-    assert STATE_TEXT["waiting"] in d._meta_text(msgs[2])
-    assert STATE_TEXT["waiting"] not in d._meta_text(msgs[0])
+    # not queued on this device: "no reply yet", not "answered when a connection is back"
+    assert STATE_TEXT["unanswered"] in d._meta_text(msgs[2])
+    assert STATE_TEXT["waiting"] not in d._meta_text(msgs[2])
+    assert STATE_TEXT["unanswered"] not in d._meta_text(msgs[0])
+    assert msgs[3].message_id == queued.message_id
+    assert STATE_TEXT["waiting"] in d._meta_text(msgs[3]) or STATE_TEXT["answering"] in d._meta_text(msgs[3])
 
 
 def test_notification_when_a_reply_arrives_in_the_background(qtbot, make_window, state, bedrock, monkeypatch):
