@@ -32,8 +32,28 @@ echo "/etc/archpal-desktop/config.toml" > "$pkg/DEBIAN/conffiles"
 install -m 0755 "$here/postinst" "$pkg/DEBIAN/postinst"
 install -m 0755 "$here/postrm" "$pkg/DEBIAN/postrm"
 installed_kb="$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)"
+
+# The bundle uses the system's own libraries (the spec lists them next to the bundle); each
+# one's package becomes a dependency, so dpkg refuses to install where one is missing.
+extra=""
+libs="${bundle%/}.system-libs.txt"
+if [ -f "$libs" ]; then
+    while IFS= read -r lib; do
+        [ -n "$lib" ] || continue
+        owner=""
+        for candidate in "$lib" "${lib#/usr}" "/usr${lib}"; do   # merged-/usr systems list either
+            owner="$(dpkg -S "$candidate" 2>/dev/null | head -n1 | cut -d: -f1)" && [ -n "$owner" ] && break
+        done
+        if [ -z "$owner" ]; then
+            echo "build_deb: no Debian package owns $lib (needed by the bundle)" >&2
+            exit 1
+        fi
+        case " $extra " in *" $owner "*) ;; *) extra="$extra $owner" ;; esac
+    done < "$libs"
+fi
+extra_depends="$(for p in $extra; do printf ', %s' "$p"; done)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_KB@/$installed_kb/" \
-    "$here/control.in" > "$pkg/DEBIAN/control"
+    -e "s/@EXTRA_DEPENDS@/$extra_depends/" "$here/control.in" > "$pkg/DEBIAN/control"
 # bundles are made readable for every user; nothing in them is writable after install
 chmod -R u+rwX,go+rX,go-w "$pkg/opt/archpal-desktop"
 
