@@ -48,6 +48,8 @@ if [ -f "$libs" ]; then
             echo "build_deb: no Debian package owns $lib (needed by the bundle)" >&2
             exit 1
         fi
+        # skip what control.in already lists, and repeats
+        if grep -qE "^Depends:.*(: |, )${owner}( |,|@|\$)" "$here/control.in"; then continue; fi
         case " $extra " in *" $owner "*) ;; *) extra="$extra $owner" ;; esac
     done < "$libs"
 fi
