@@ -1,5 +1,5 @@
 """Sync benchmarks (issue 2): moto's server in its own process on loopback, 20 ms added to every
-response by a delaying proxy in this process, boto3 pointed at the proxy by AWS_ENDPOINT_URL_S3,
+response by a delaying proxy in its own process, boto3 pointed at the proxy by AWS_ENDPOINT_URL_S3,
 a fresh temporary data folder. The four metrics share one seeded bucket and one cache, built
 lazily, so any of them can also run alone (``python bench/run.py sync.nochange_1000``).
 """
@@ -9,6 +9,8 @@ import atexit
 import json
 import math
 import os
+import subprocess
+import sys
 import shutil
 import tempfile
 import time
@@ -50,9 +52,20 @@ class _Env:
         self.moto = start_moto_process(port)
         atexit.register(_stop_process, self.moto)
         self.moto_url = f"http://127.0.0.1:{port}"
-        self.proxy = FaultProxy(self.moto_url, delay=DELAY).start()
-        atexit.register(self.proxy.stop)
-        os.environ.update(local_aws_env({"AWS_ENDPOINT_URL_S3": self.proxy.url}))
+        # the proxy runs in a process of its own, so its work never shares the measured
+        # client's GIL (BENCH_PROXY_IN_PROCESS=1 keeps it in this process)
+        if os.environ.get("BENCH_PROXY_IN_PROCESS") == "1":
+            proxy = FaultProxy(self.moto_url, delay=DELAY).start()
+            atexit.register(proxy.stop)
+            proxy_url = proxy.url
+        else:
+            self.proxy_proc = subprocess.Popen(
+                [sys.executable, "-m", "archpal_desktop.localstack.proxy", "--upstream",
+                 self.moto_url, "--delay", str(DELAY)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True)
+            atexit.register(_stop_process, self.proxy_proc)
+            proxy_url = self.proxy_proc.stdout.readline().strip()
+        os.environ.update(local_aws_env({"AWS_ENDPOINT_URL_S3": proxy_url}))
         # seeding is set-up, not the thing measured: straight to moto, no added latency
         self.direct = boto3.client("s3", region_name="us-east-1", endpoint_url=self.moto_url)
         self.bucket = f"archpal-bench-{uuid.uuid4().hex[:10]}"

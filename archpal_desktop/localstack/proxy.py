@@ -159,3 +159,27 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m archpal_desktop.localstack.proxy --upstream URL [--delay S]``: run the proxy
+    in its own process (benchmarks: so its work does not share the measured client's GIL).
+    Prints the proxy's URL on the first line, then serves until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="archpal-proxy")
+    parser.add_argument("--upstream", required=True)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    proxy = FaultProxy(args.upstream, delay=args.delay).start()
+    print(proxy.url, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        proxy.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
