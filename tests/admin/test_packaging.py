@@ -159,3 +159,22 @@ def test_pyinstaller_spec_and_deb_metadata():
     # the shipped site file template parses and holds no live settings (all commented out)
     template = tomllib.loads((PKG / "site" / "config.toml").read_text())
     assert template == {"managed": {}}
+
+
+def test_build_wrapper_flags_missing_parts_we_import(tmp_path):
+    """build_app.py turns PyInstaller's warn-file lines into failures only where they matter."""
+    sys.path.insert(0, str(PKG))
+    try:
+        import build_app
+    finally:
+        sys.path.remove(str(PKG))
+    warn = tmp_path / "warn.txt"
+    warn.write_text(
+        "missing module named winreg - imported by platformdirs.windows (delayed, conditional)\n"
+        "missing module named _winapi - imported by subprocess (optional)\n"
+        "missing module named tomli_w - imported by archpal_desktop.core.config (top-level)\n"
+        "missing module named 'archpal_desktop.ui.app' - imported by archpal_desktop.cli.context (delayed)\n"
+        "missing module named simplejson - imported by requests.compat (conditional, optional)\n")
+    assert build_app.missing_imports(warn) == [
+        "tomli_w (imported by archpal_desktop.core.config)",
+        "archpal_desktop.ui.app (our own module)"]
