@@ -112,11 +112,7 @@ class SyncTables:
         Returns True if anything visible changed.
         """
         cid = doc["conversation_id"]
-        file_meta = {"user_id": doc.get("user_id") or self.store.sub,
-                     "created_at": doc.get("created_at", ""),
-                     "last_updated": doc.get("last_updated", ""),
-                     "metadata": doc.get("metadata", {}),
-                     "extra": {k: v for k, v in doc.items() if k not in layout.CONVERSATION_FIELDS}}
+        file_meta = self._file_meta(doc)
         with self.store.transaction():
             row = self.conversation_row(cid)
             if row is None:
@@ -155,11 +151,7 @@ class SyncTables:
         it back, so the messages go in as ONE statement over a JSON array. ``dirty``: the
         remote copy needs the normalised form pushed back (e.g. message_index out of order)."""
         cid = doc["conversation_id"]
-        file_meta = {"user_id": doc.get("user_id") or self.store.sub,
-                     "created_at": doc.get("created_at", ""),
-                     "last_updated": doc.get("last_updated", ""),
-                     "metadata": doc.get("metadata", {}),
-                     "extra": {k: v for k, v in doc.items() if k not in layout.CONVERSATION_FIELDS}}
+        file_meta = self._file_meta(doc)
         with self.store.transaction():
             self._insert_rows(cid, doc, file_meta, key, etag, base_ids, clean_rev, dirty)
 
@@ -185,6 +177,14 @@ class SyncTables:
         self.set_state(key, etag, {"ids": sorted(base_ids)})
         # a file reported bad earlier is fine now (bad_objects is tiny: one indexed delete)
         self.conn.execute("DELETE FROM bad_objects WHERE key=?", (key,))
+
+    def _file_meta(self, doc: dict) -> dict:
+        """What the cache keeps of a conversation file besides its messages."""
+        return {"user_id": doc.get("user_id") or self.store.sub,
+                "created_at": doc.get("created_at", ""),
+                "last_updated": doc.get("last_updated", ""),
+                "metadata": doc.get("metadata", {}),
+                "extra": {k: v for k, v in doc.items() if k not in layout.CONVERSATION_FIELDS}}
 
     def _bump_last_updated(self, cid: str, ts: str) -> None:
         row = self.conn.execute("SELECT last_updated FROM conversations WHERE conversation_id=?",

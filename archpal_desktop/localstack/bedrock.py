@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import unquote
 
-from archpal_desktop.localstack.server import free_port
+from archpal_desktop.localstack.server import free_port, serve_loopback, shutdown_server
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,6 @@ class LocalBedrock:
         self._lock = threading.Lock()
         self.requests: list[RequestRecord] = []
         self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -161,18 +160,12 @@ class LocalBedrock:
 
     def start(self) -> "LocalBedrock":
         handler = type("Handler", (_Handler,), {"endpoint": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="local-bedrock",
-                                        kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
+        self._httpd = serve_loopback(handler, "local-bedrock", self.port)
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        shutdown_server(self._httpd)
+        self._httpd = None
 
     close = stop
 

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from archpal_desktop.localstack.bedrock import RequestRecord, _ClientGone, _Handler, demo_coach_reply
-from archpal_desktop.localstack.server import free_port
+from archpal_desktop.localstack.server import free_port, serve_loopback, shutdown_server
 
 MODEL = "demo-local-coach"
 
@@ -76,17 +76,12 @@ class LocalOpenAI:
 
     def start(self) -> "LocalOpenAI":
         handler = type("Handler", (_OpenAIHandler,), {"server_obj": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                         name="local-openai", daemon=True).start()
+        self._httpd = serve_loopback(handler, "local-openai", self.port)
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        shutdown_server(self._httpd)
+        self._httpd = None
 
     close = stop
 

@@ -15,6 +15,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from archpal_desktop.localstack.server import serve_loopback, shutdown_server
+
 FAULTS = ("error500", "throttle", "timeout", "drop", "lost_response")
 
 _THROTTLE_BODY = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
@@ -39,7 +41,6 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -124,11 +125,7 @@ class FaultProxy:
             def handle_error(self, request, client_address) -> None:
                 pass  # clients hanging up (killed, timed out, dropped on purpose) are expected
 
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="archpal-fault-proxy")
-        self._thread.start()
+        self._server = serve_loopback(Handler, "archpal-fault-proxy", server_cls=Server)
         return self
 
     def _forward(self, method: str, path: str, headers, body: bytes):
@@ -155,10 +152,8 @@ class FaultProxy:
         raise RuntimeError("unreachable")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shutdown_server(self._server)
+        self._server = None
 
 
 def main(argv: list[str] | None = None) -> int:

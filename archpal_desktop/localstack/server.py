@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from typing import Iterator
 
 import requests
@@ -62,6 +63,22 @@ class MotoServer:
     def endpoint_env(self) -> dict[str, str]:
         env = {name: self.url for name in ENDPOINT_VARS}
         return env
+
+
+def serve_loopback(handler, name: str, port: int = 0,
+                   server_cls: type[ThreadingHTTPServer] = ThreadingHTTPServer) -> ThreadingHTTPServer:
+    """Serve ``handler`` on 127.0.0.1 from a daemon thread (our local endpoints and proxy)."""
+    httpd = server_cls(("127.0.0.1", port), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name=name,
+                     daemon=True).start()
+    return httpd
+
+
+def shutdown_server(httpd: ThreadingHTTPServer | None) -> None:
+    if httpd is not None:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def local_aws_env(endpoints: dict[str, str], region: str = "us-east-1") -> dict[str, str]:
