@@ -65,8 +65,22 @@ class MotoServer:
         return env
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-request (stopped stream, killed test process) is routine here:
+    log it, do not print a traceback."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+            log.debug("client %s went away: %r", client_address, exc)
+            return
+        super().handle_error(request, client_address)
+
+
 def serve_loopback(handler, name: str, port: int = 0,
-                   server_cls: type[ThreadingHTTPServer] = ThreadingHTTPServer) -> ThreadingHTTPServer:
+                   server_cls: type[ThreadingHTTPServer] = QuietServer) -> ThreadingHTTPServer:
     """Serve ``handler`` on 127.0.0.1 from a daemon thread (our local endpoints and proxy)."""
     httpd = server_cls(("127.0.0.1", port), handler)
     httpd.daemon_threads = True
