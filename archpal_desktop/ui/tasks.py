@@ -105,6 +105,17 @@ class Task:
         self.token.cancel()
 
 
+def _deliver(callback: Callable[[Any], None], value: Any) -> None:
+    """Hand a result to its callback on the UI thread. A result for a widget or controller
+    that Qt has already deleted (a window closed while its job ran) is stale: drop it."""
+    try:
+        callback(value)
+    except RuntimeError as exc:
+        if "deleted" not in str(exc):
+            raise
+        log.debug("dropped a result for a deleted Qt object: %s", exc)
+
+
 class TaskManager(QObject):
     """Two pools: ``net`` (several workers) and ``db`` (exactly one, always the same thread)."""
 
@@ -149,7 +160,7 @@ class TaskManager(QObject):
             result = box[0]
             finish()
             if on_done is not None and not self._closing:
-                on_done(result)
+                _deliver(on_done, result)
 
         def failed(box: tuple) -> None:
             exc = box[0]
@@ -158,14 +169,14 @@ class TaskManager(QObject):
                 log.debug("task cancelled")
                 return
             if on_error is not None and not self._closing:
-                on_error(exc)
+                _deliver(on_error, exc)
             else:
                 log.error("background task failed", exc_info=(type(exc), exc, exc.__traceback__))
 
         relay.done.connect(done)
         relay.failed.connect(failed)
         if on_progress is not None:
-            relay.progress.connect(lambda box: None if self._closing else on_progress(box[0]))
+            relay.progress.connect(lambda box: None if self._closing else _deliver(on_progress, box[0]))
         job = _Job(fn, relay, on_progress is not None, token)
         (self.db_pool if db else self.net_pool).start(job)
         return task

@@ -72,3 +72,21 @@ def test_shutdown_cancels_progress_reporting_work(qapp):
     tm.run_in_background(endless, on_progress=lambda _p: None)
     assert started.wait(5)
     assert tm.shutdown(5000)
+
+
+def test_a_result_for_a_deleted_object_is_dropped(qtbot, tasks):
+    """A window closed while its job ran: the job's result must not crash the event loop."""
+    from PySide6.QtCore import QObject, Signal
+    import shiboken6
+
+    class Owner(QObject):
+        changed = Signal(int)
+
+    owner = Owner()
+    release = threading.Event()
+    delivered = []
+    tasks.run_db(lambda: release.wait(5) and 7, lambda n: (delivered.append(n), owner.changed.emit(n)))
+    shiboken6.delete(owner)          # the C++ side is gone before the result arrives
+    release.set()
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=5000)
+    assert delivered == [7]          # the callback ran; its emit on the dead object was dropped
