@@ -46,6 +46,10 @@ def client_config(*, pool: int = 16, connect_timeout: float = 3.0, read_timeout:
         read_timeout=read_timeout,
         retries={"mode": "standard", "max_attempts": max_attempts},
         tcp_keepalive=True,
+        # JSON documents of a few KB: TLS already guards them in transit, and checksumming
+        # every body costs CPU the first sync of a long history needs
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
     )
 
 
