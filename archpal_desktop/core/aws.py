@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import email.utils
+from datetime import datetime
+
 import boto3
+import botocore.utils
 from botocore.config import Config
 
 from archpal_desktop.core import config as cfg
@@ -53,8 +57,28 @@ def client_config(*, pool: int = 16, connect_timeout: float = 3.0, read_timeout:
     )
 
 
+def _fast_timestamp(value):
+    """botocore parses every response timestamp (S3's Last-Modified header on each GET) with
+    dateutil, a third of a first sync's CPU. The two shapes AWS sends parse much faster with the
+    standard library; anything else goes to botocore's own parser."""
+    if isinstance(value, str):
+        try:
+            if "T" in value and value[:4].isdigit():
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            pass
+    return botocore.utils.parse_timestamp(value)
+
+
+def use_fast_timestamps(session: boto3.Session) -> None:
+    session._session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=_fast_timestamp)
+
+
 def s3_client(access: AwsAccess, settings: cfg.Settings, **config_kwargs):
     pool = int(config_kwargs.pop("pool", settings[cfg.SYNC_PARALLELISM]) or 16)
+    use_fast_timestamps(access.session)
     return access.session.client("s3", region_name=settings.s3_region(),
                                  config=client_config(pool=pool, **config_kwargs))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from archpal_desktop.core.errors import BadDataError
@@ -128,6 +129,14 @@ def parse_ts(value: Any) -> datetime:
 
 def ts_key(value: Any) -> str:
     """A string that sorts as the instant does (fixed width, always with micros)."""
+    if not isinstance(value, str):
+        return ""
+    return _ts_key(value)
+
+
+@lru_cache(maxsize=65536)
+def _ts_key(value: str) -> str:
+    # one timestamp is keyed several times per sync (parse, merge order, cache row): cached
     try:
         return parse_ts(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     except BadDataError:
