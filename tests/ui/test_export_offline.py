@@ -111,3 +111,39 @@ def test_offline_then_back_online(qtbot, make_window, state, bedrock, local_aws,
     assert msgs[0].local_state is None and msgs[1].content == "Welcome back! Let's look at it."
     assert "Online" in w.status.online.text()
     assert not w.status.error.isVisible()
+
+
+def test_print_goes_through_the_system_dialog(qtbot, make_window, state, tmp_path):
+    """Ctrl+P opens the print dialog; the student picks a destination (here Qt's own
+    print-to-PDF, as no printer exists offscreen) and accepts; the pages carry the text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    from PySide6.QtWidgets import QApplication
+
+    conv = state.store.create_conversation("Printing")
+    state.store.add_message(conv.conversation_id, "user", f"Print this: {GREEK}")
+    w = make_window()
+    w.conversations.select(conv.conversation_id)
+    wait_idle(qtbot, state)
+    target = tmp_path / "printed.pdf"
+    seen = []
+
+    def answer_dialog():
+        dialog = next((d for d in QApplication.topLevelWidgets()
+                       if isinstance(d, QPrintDialog) and d.isVisible()), None)
+        if dialog is None:
+            QTimer.singleShot(50, answer_dialog)
+            return
+        seen.append(dialog.windowTitle())
+        printer = dialog.printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        dialog.done(QPrintDialog.DialogCode.Accepted)
+
+    QTimer.singleShot(50, answer_dialog)
+    w.print_conversation()
+    qtbot.waitUntil(lambda: target.exists() and target.stat().st_size > 0, timeout=10000)
+    wait_idle(qtbot, state)
+    assert seen == ["Print conversation"]
+    text = " ".join("".join(p.extract_text() for p in pypdf.PdfReader(str(target)).pages).split())
+    assert GREEK in text and "Printing" in text
