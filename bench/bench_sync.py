@@ -11,11 +11,8 @@ import math
 import os
 import subprocess
 import sys
-import shutil
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 N_CONVERSATIONS = 1000
 N_MESSAGES = 20
@@ -42,16 +39,10 @@ class _Env:
         from archpal_desktop.core.aws import static_access
         from archpal_desktop.core.store import Store
         from archpal_desktop.localstack.proxy import FaultProxy
-        from archpal_desktop.localstack.server import free_port, local_aws_env
-        from tests.support.seed import seed_bucket, start_moto_process
+        from archpal_desktop.localstack.server import local_aws_env
+        from tests.support.seed import bench_sandbox, seed_bucket, stop_process
 
-        self.tmp = Path(tempfile.mkdtemp(prefix="archpal-bench-sync-"))
-        atexit.register(shutil.rmtree, self.tmp, True)
-        _isolate(self.tmp)
-        port = free_port()
-        self.moto = start_moto_process(port)
-        atexit.register(_stop_process, self.moto)
-        self.moto_url = f"http://127.0.0.1:{port}"
+        self.tmp, self.moto, self.moto_url = bench_sandbox("archpal-bench-sync-")
         # the proxy runs in a process of its own, so its work never shares the measured
         # client's GIL (BENCH_PROXY_IN_PROCESS=1 keeps it in this process)
         if os.environ.get("BENCH_PROXY_IN_PROCESS") == "1":
@@ -63,7 +54,7 @@ class _Env:
                 [sys.executable, "-m", "archpal_desktop.localstack.proxy", "--upstream",
                  self.moto_url, "--delay", str(DELAY)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 text=True)
-            atexit.register(_stop_process, self.proxy_proc)
+            atexit.register(stop_process, self.proxy_proc)
             proxy_url = self.proxy_proc.stdout.readline().strip()
         os.environ.update(local_aws_env({"AWS_ENDPOINT_URL_S3": proxy_url}))
         # seeding is set-up, not the thing measured: straight to moto, no added latency
@@ -135,23 +126,8 @@ def _env() -> _Env:
     return _ENV
 
 
-def _isolate(tmp: Path) -> None:
-    """No developer settings, keyring or ~/.aws leak into a benchmark."""
-    for name in list(os.environ):
-        if name.startswith(("ARCHPAL_", "AWS_")):
-            del os.environ[name]
-    os.environ["ARCHPAL_SYSTEM_CONFIG"] = str(tmp / "site" / "config.toml")
-    os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
-    os.environ["ARCHPAL_LOG_DIR"] = str(tmp / "logs")
 
 
-def _stop_process(proc) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except Exception:
-            proc.kill()
 
 
 def _cpu_seconds(pid: int) -> float | None:

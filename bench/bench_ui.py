@@ -7,13 +7,11 @@ process (``python bench/bench_ui.py child MODE ...``) so nothing this process lo
 """
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -48,15 +46,9 @@ class _Env:
         from archpal_desktop.core.store import Store
         from archpal_desktop.core.sync import sync_once
         from archpal_desktop.localstack.server import free_port, local_aws_env
-        from tests.support.seed import seed_bucket, start_moto_process
+        from tests.support.seed import bench_sandbox, seed_bucket, stop_process
 
-        self.tmp = Path(tempfile.mkdtemp(prefix="archpal-bench-ui-"))
-        atexit.register(shutil.rmtree, self.tmp, True)
-        _isolate(self.tmp)
-        port = free_port()
-        self.moto = start_moto_process(port)
-        atexit.register(_stop, self.moto)
-        self.moto_url = f"http://127.0.0.1:{port}"
+        self.tmp, self.moto, self.moto_url = bench_sandbox("archpal-bench-ui-", keyring_backend="keyring.backends.null.Keyring")
         self.dead_url = f"http://127.0.0.1:{free_port()}"
         os.environ.update(local_aws_env({"AWS_ENDPOINT_URL_S3": self.moto_url}))
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -111,23 +103,8 @@ def _env() -> _Env:
     return _ENV
 
 
-def _isolate(tmp: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("ARCHPAL_", "AWS_")):
-            del os.environ[name]
-    os.environ["ARCHPAL_SYSTEM_CONFIG"] = str(tmp / "site" / "config.toml")
-    os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
-    os.environ["ARCHPAL_LOG_DIR"] = str(tmp / "logs")
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 
-def _stop(proc) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except Exception:
-            proc.kill()
 
 
 _APP = None

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -129,3 +130,38 @@ def start_moto_process(port: int, *, timeout: float = 30.0) -> subprocess.Popen:
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("moto.server did not answer in time")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except Exception:
+            proc.kill()
+
+
+def bench_sandbox(prefix: str, *, keyring_backend: str | None = None):
+    """A benchmark's private world: a temp folder removed at exit, no developer settings,
+    keyring or ~/.aws leaking in, and moto's server in its own process.
+    Returns (folder, moto process, moto URL)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from archpal_desktop.localstack.server import free_port
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, tmp, True)
+    for name in list(os.environ):
+        if name.startswith(("ARCHPAL_", "AWS_")):
+            del os.environ[name]
+    os.environ["ARCHPAL_SYSTEM_CONFIG"] = str(tmp / "site" / "config.toml")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
+    os.environ["ARCHPAL_LOG_DIR"] = str(tmp / "logs")
+    if keyring_backend:
+        os.environ["PYTHON_KEYRING_BACKEND"] = keyring_backend
+    port = free_port()
+    proc = start_moto_process(port)
+    atexit.register(stop_process, proc)
+    return tmp, proc, f"http://127.0.0.1:{port}"
