@@ -33,9 +33,15 @@ class Context:
             if getattr(self.args, "demo", False) and self.demo is None:
                 self.start_demo()
             overrides = self.cli_overrides()
+            config_file = getattr(self.args, "config", None)
             if self.demo is not None:
                 overrides = {**self.demo.settings_overrides(), **overrides}
-            self._settings = cfg.load_settings(getattr(self.args, "config", None), overrides)
+                if not config_file:
+                    # a demo keeps its settings with its data: changes made in the demo window
+                    # never land in the student's real settings file
+                    config_file = Path(self.demo.data_dir) / "config.toml"
+                    config_file.touch(exist_ok=True)
+            self._settings = cfg.load_settings(config_file, overrides)
         return self._settings
 
     def data_dir(self) -> Path:
