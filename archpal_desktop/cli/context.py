@@ -39,7 +39,9 @@ class Context:
                 if not config_file:
                     # a demo keeps its settings with its data: changes made in the demo window
                     # never land in the student's real settings file
-                    config_file = Path(self.demo.data_dir) / "config.toml"
+                    from archpal_desktop.core.paths import ensure_private_dir
+
+                    config_file = ensure_private_dir(Path(self.demo.data_dir)) / "config.toml"
                     config_file.touch(exist_ok=True)
             self._settings = cfg.load_settings(config_file, overrides)
         return self._settings
