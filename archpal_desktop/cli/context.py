@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -119,22 +118,9 @@ class Context:
 
     # -- GUI --------------------------------------------------------------------------------
     def run_gui(self) -> int:
-        try:
-            from archpal_desktop.ui.app import run_app
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("archpal_desktop.ui"):
-                return self._headless_fallback()
-            raise
+        from archpal_desktop.ui.app import run_app
+
         return run_app(self)
-
-    def _headless_fallback(self) -> int:
-        """Before the window exists: the run command does one sync on the demo backend."""
-        print("The desktop window is not built yet; running one headless sync instead.",
-              file=sys.stderr)
-        from archpal_desktop.cli.core_cmds import cmd_sync
-
-        self.args.json = False
-        return cmd_sync(self)
 
     def close(self) -> None:
         while self._closers:
