@@ -13,7 +13,6 @@ folder (deleted on exit) and it refuses the real data folder.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -29,7 +28,8 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
-from archpal_desktop.localstack.server import MotoServer, local_aws_env
+from archpal_desktop.localstack.server import (MotoServer, apply_environ, local_aws_env,
+                                               restore_environ)
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,7 @@ class Demo:
         _forget_demo_session(self.pool_id, self.sub)
         self.bedrock.stop()
         self.moto.stop()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        restore_environ(self._saved_env)
         if self.temporary:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -123,16 +119,11 @@ def start_demo(data_dir: Path | None = None, *, announce: bool = True) -> Demo:
     moto = MotoServer().start()
     bedrock = LocalBedrock().start()
     env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env()}, REGION)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    saved = apply_environ(env)
     try:
         demo = _provision(moto, bedrock, env, folder, temporary)
     except BaseException:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        restore_environ(saved)
         bedrock.stop()
         moto.stop()
         if temporary:

@@ -113,17 +113,27 @@ def local_aws_env(endpoints: dict[str, str], region: str = "us-east-1") -> dict[
 _env_lock = threading.Lock()
 
 
-@contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
+def apply_environ(values: dict[str, str]) -> dict[str, str | None]:
+    """Set ``values`` in os.environ; returns what they replaced, for :func:`restore_environ`."""
     with _env_lock:
         saved = {k: os.environ.get(k) for k in values}
         os.environ.update(values)
+    return saved
+
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    with _env_lock:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    saved = apply_environ(values)
     try:
         yield
     finally:
-        with _env_lock:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        restore_environ(saved)
