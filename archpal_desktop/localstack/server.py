@@ -5,9 +5,7 @@ import logging
 import os
 import socket
 import threading
-from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
-from typing import Iterator
 
 import requests
 
@@ -129,11 +127,3 @@ def restore_environ(saved: dict[str, str | None]) -> None:
             else:
                 os.environ[k] = v
 
-
-@contextmanager
-def patched_environ(values: dict[str, str]) -> Iterator[None]:
-    saved = apply_environ(values)
-    try:
-        yield
-    finally:
-        restore_environ(saved)
