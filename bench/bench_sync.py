@@ -45,6 +45,7 @@ class _Env:
         self.tmp, self.moto, self.moto_url = bench_sandbox("archpal-bench-sync-")
         # the proxy runs in a process of its own, so its work never shares the measured
         # client's GIL (BENCH_PROXY_IN_PROCESS=1 keeps it in this process)
+        self.proxy_proc = None
         if os.environ.get("BENCH_PROXY_IN_PROCESS") == "1":
             proxy = FaultProxy(self.moto_url, delay=DELAY).start()
             atexit.register(proxy.stop)
@@ -78,15 +79,17 @@ class _Env:
 
     def initial(self) -> float:
         if self.initial_seconds is None:
-            cpu0 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid)
+            proxy_pid = self.proxy_proc.pid if self.proxy_proc is not None else os.getpid()
+            cpu0 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid), _cpu_seconds(proxy_pid)
             t0 = time.perf_counter()
             result = self.sync()
             self.initial_seconds = time.perf_counter() - t0
-            cpu1 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid)
+            cpu1 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid), _cpu_seconds(proxy_pid)
             self.initial_result = result
             # where the CPU went: on a small machine moto's own work bounds any parallel client
             self.initial_cpu = {"client_cpu_s": _delta(cpu0[0], cpu1[0]),
                                 "moto_cpu_s": _delta(cpu0[1], cpu1[1]),
+                                "proxy_cpu_s": _delta(cpu0[2], cpu1[2]),
                                 "loadavg_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
             held = self.store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
             if held != self.seeded.message_count or result.errors:

@@ -43,8 +43,7 @@ class MotoServer:
     def start(self) -> "MotoServer":
         from moto.server import ThreadedMotoServer
 
-        for name in ("werkzeug", "moto"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        quiet_moto()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
@@ -61,6 +60,46 @@ class MotoServer:
     def endpoint_env(self) -> dict[str, str]:
         env = {name: self.url for name in ENDPOINT_VARS}
         return env
+
+
+def quiet_moto() -> None:
+    """Trim two costs moto's server pays on every request, which on a 2-core machine take CPU
+    from the client being tested (real S3 spends none of the laptop's):
+
+    - werkzeug formats and writes an access-log line per request: kept to warnings;
+    - moto lists its own package folder (``os.listdir`` and ~250 ``isdir`` calls, under a lock)
+      to route each request: the folder cannot change while the server runs, so it is listed once.
+    """
+    from moto import backends
+
+    for name in ("werkzeug", "moto"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    listing = getattr(backends.list_of_moto_modules, "archpal_listed", None)
+    if listing is None:
+        listing = tuple(backends.list_of_moto_modules())
+
+        def list_of_moto_modules():
+            return listing
+
+        list_of_moto_modules.archpal_listed = listing
+        backends.list_of_moto_modules = list_of_moto_modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m archpal_desktop.localstack.server --port N``: moto's own server
+    (``moto.server.main``) in this process, with :func:`quiet_moto` applied. The benchmarks run
+    it as a child process."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="archpal-moto")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    from moto.server import main as moto_main
+
+    quiet_moto()
+    moto_main(["-H", args.host, "-p", str(args.port)])
+    return 0
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -127,3 +166,7 @@ def restore_environ(saved: dict[str, str | None]) -> None:
             else:
                 os.environ[k] = v
 
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -112,11 +112,12 @@ def seed_bucket(s3, bucket: str, sub: str, n_conversations: int, n_messages: int
 
 
 def start_moto_process(port: int, *, timeout: float = 30.0) -> subprocess.Popen:
-    """moto's own server (``python -m moto.server``) in a child process on loopback; returns once
-    it answers HTTP, so what runs against it pays real socket round trips to another process."""
+    """moto's own server (``moto.server.main``, through our launcher, which only quiets its
+    per-request logging and routing cost) in a child process on loopback; returns once it
+    answers HTTP, so what runs against it pays real socket round trips to another process."""
     import requests
 
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "archpal_desktop.localstack.server", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
     deadline = time.monotonic() + timeout

@@ -1,0 +1,157 @@
+"""Remote's GETs: presigned URLs on the client's own HTTP session, against moto's server over
+HTTP, with the fault proxy in between for the failures S3 sends (throttling, 5xx, dropped
+connections). What a caller sees must be what botocore's get_object would have given."""
+from __future__ import annotations
+
+import pytest
+
+from archpal_desktop.core import config as cfg, layout
+from archpal_desktop.core.aws import s3_client, static_access
+from archpal_desktop.core.errors import (BucketMissingError, NotFoundError, OfflineError,
+                                         ThrottledError)
+from archpal_desktop.core.remote import Remote
+from archpal_desktop.localstack.proxy import FaultProxy
+from tests.support.s3fixtures import ADA
+
+
+def _remote(bucket, *, sleeps=None, on_sleep=None, **client_kwargs):
+    settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket}, env={})
+    client = s3_client(static_access(settings, ADA), settings, **client_kwargs)
+
+    def sleep(seconds):
+        if sleeps is not None:
+            sleeps.append(seconds)
+        if on_sleep is not None:
+            on_sleep()
+
+    return Remote(client, bucket, ADA, sleep=sleep)
+
+
+@pytest.fixture
+def proxied(moto_server, monkeypatch):
+    proxy = FaultProxy(moto_server.url, seed=3, timeout_sleep=0.3).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+    yield proxy
+    proxy.stop()
+
+
+def test_get_returns_the_stored_bytes_and_etag_with_one_request(s3, fixture_bucket):
+    bucket, bodies = fixture_bucket
+    remote = _remote(bucket)
+    for key in [k for k in bodies if k.startswith(f"users/{ADA}/")]:
+        body, etag = remote.get(key)
+        assert body == bodies[key]
+        assert etag == s3.head_object(Bucket=bucket, Key=key)["ETag"]
+    assert remote.counts()["get"] == len([k for k in bodies if k.startswith(f"users/{ADA}/")])
+
+
+def test_gets_are_signed_with_sigv4_in_every_region(s3, bucket, monkeypatch):
+    # botocore presigns us-east-1 in SigV2 unless told otherwise; new buckets refuse SigV2
+    for region in ("us-east-1", "eu-central-1"):
+        settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket, cfg.S3_REGION: region},
+                                     env={})
+        client = s3_client(static_access(settings, ADA), settings)
+        url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
+        assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "AWSAccessKeyId=" not in url
+    # and the request Remote really sends carries a SigV4 query signature
+    remote = _remote(bucket)
+    sent, real_send = [], remote._http.send
+
+    def spy(request):
+        sent.append(request.url)
+        return real_send(request)
+
+    monkeypatch.setattr(remote._http, "send", spy)
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    assert remote.get(key)[0] == b"{}"
+    assert len(sent) == 1 and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in sent[0]
+
+
+def test_a_missing_key_is_not_found_at_once(s3, bucket):
+    remote = _remote(bucket, sleeps=(sleeps := []))
+    key = layout.conversation_key(ADA, "5b0c8f4e-2d1a-4c3b-9e8f-7a6b5c4d3e2f")
+    with pytest.raises(NotFoundError) as info:
+        remote.get(key)
+    assert info.value.message == f"{key} is no longer in the bucket."
+    assert remote.counts()["get"] == 1 and sleeps == []
+
+
+def test_a_missing_bucket_says_so_and_is_not_retried(local_aws):
+    remote = _remote("archpal-no-such-bucket-here", sleeps=(sleeps := []))
+    with pytest.raises(BucketMissingError):
+        remote.get(layout.index_key(ADA))
+    assert remote.counts()["get"] == 1 and sleeps == []
+
+
+def test_throttling_is_retried_with_backoff_then_succeeds(s3, bucket, proxied):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b'{"first_name": "Ada"}')
+    proxied.set_faults(throttle=1.0)
+    # the first backoff is where S3 recovers
+    remote = _remote(bucket, sleeps=(sleeps := []), on_sleep=lambda: proxied.set_faults())
+    assert remote.get(key)[0] == b'{"first_name": "Ada"}'
+    assert remote.counts()["get"] == 2 and proxied.injected["throttle"] == 1
+    assert len(sleeps) == 1 and 0 <= sleeps[0] <= 2.0
+
+
+def test_throttling_that_never_ends_gives_up_after_the_attempts(s3, bucket, proxied):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    proxied.set_faults(throttle=1.0)
+    # botocore's max_attempts counts retries: 2 of them, 3 attempts, as its own calls make
+    remote = _remote(bucket, sleeps=(sleeps := []), max_attempts=2)
+    with pytest.raises(ThrottledError):
+        remote.get(key)
+    assert remote.counts()["get"] == 3 and len(sleeps) == 2
+    assert proxied.injected["throttle"] == 3
+
+
+def test_server_errors_and_dropped_connections_are_retried(s3, bucket, proxied):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b'{"major": "English"}')
+    for fault in ("error500", "drop"):
+        proxied.set_faults(**{fault: 1.0})
+        remote = _remote(bucket, on_sleep=lambda: proxied.set_faults())
+        assert remote.get(key)[0] == b'{"major": "English"}'
+        assert remote.counts()["get"] == 2 and proxied.injected[fault] == 1
+
+
+def test_offline_after_every_attempt_is_reported_as_offline(s3, bucket, proxied):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    proxied.offline = True
+    remote = _remote(bucket, max_attempts=1)
+    with pytest.raises(OfflineError):
+        remote.get(key)
+    assert remote.counts()["get"] == 2
+    proxied.offline = False
+    assert remote.get(key)[0] == b"{}"  # and the same Remote works once the network is back
+
+
+def test_an_oversized_body_is_cut_at_the_limit_and_the_next_get_still_works(s3, bucket):
+    big, small = layout.conversation_key(ADA, "5b0c8f4e-2d1a-4c3b-9e8f-7a6b5c4d3e2f"), layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=big, Body=b"x" * (layout.MAX_OBJECT_BYTES + 4096))
+    s3.put_object(Bucket=bucket, Key=small, Body=b'{"ok": true}')
+    remote = _remote(bucket, pool=1)  # one connection: a half-read body must not poison it
+    assert len(remote.get(big)[0]) == layout.MAX_OBJECT_BYTES + 1
+    assert remote.get(small)[0] == b'{"ok": true}'
+
+
+def test_without_a_session_of_its_own_the_client_call_gives_the_same_answers(s3, fixture_bucket):
+    bucket, bodies = fixture_bucket
+    remote = _remote(bucket)
+    remote._http = None  # a client botocore might one day build without one
+    key = layout.index_key(ADA)
+    assert remote.get(key) == (bodies[key], s3.head_object(Bucket=bucket, Key=key)["ETag"])
+    with pytest.raises(NotFoundError):
+        remote.get(layout.conversation_key(ADA, "5b0c8f4e-2d1a-4c3b-9e8f-7a6b5c4d3e2f"))
+    assert remote.counts()["get"] == 2
+
+
+def test_keys_outside_the_users_prefix_are_refused_before_any_request(s3, bucket):
+    remote = _remote(bucket)
+    for key in (f"users/{ADA}/../other/info.json", "users/someone-else/info.json"):
+        with pytest.raises(ValueError):
+            remote.get(key)
+    assert remote.counts()["get"] == 0
