@@ -14,6 +14,8 @@ import sys
 import time
 import uuid
 
+from archpal_desktop.core.store import Store
+
 N_CONVERSATIONS = 1000
 N_MESSAGES = 20
 DELAY = 0.02
@@ -21,6 +23,8 @@ SUB = "0f6c2a8e-6b1d-4e0a-9a53-6a1f0f8c7b11"
 #: conversation files + the index + info.json
 N_KEYS = N_CONVERSATIONS + 2
 LIST_PAGES = math.ceil(N_KEYS / 1000)
+#: first syncs measured (each into an empty cache); the median is reported
+INITIAL_RUNS = 3
 
 BUDGETS = {
     "sync.initial_vs_sequential.ratio": (">=", 8),
@@ -37,7 +41,6 @@ class _Env:
 
         from archpal_desktop.core import config as cfg
         from archpal_desktop.core.aws import static_access
-        from archpal_desktop.core.store import Store
         from archpal_desktop.localstack.proxy import FaultProxy
         from archpal_desktop.localstack.server import local_aws_env
         from tests.support.seed import bench_sandbox, seed_bucket, stop_process
@@ -78,23 +81,37 @@ class _Env:
         return sync_once(self.store, self.access, self.settings)
 
     def initial(self) -> float:
+        """Median of INITIAL_RUNS first syncs, each into an empty cache of its own (the first run
+        also pays for loading botocore's S3 model; the machine's speed drifts between runs)."""
         if self.initial_seconds is None:
-            proxy_pid = self.proxy_proc.pid if self.proxy_proc is not None else os.getpid()
-            cpu0 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid), _cpu_seconds(proxy_pid)
-            t0 = time.perf_counter()
-            result = self.sync()
-            self.initial_seconds = time.perf_counter() - t0
-            cpu1 = _cpu_seconds(os.getpid()), _cpu_seconds(self.moto.pid), _cpu_seconds(proxy_pid)
-            self.initial_result = result
-            # where the CPU went: on a small machine moto's own work bounds any parallel client
-            self.initial_cpu = {"client_cpu_s": _delta(cpu0[0], cpu1[0]),
-                                "moto_cpu_s": _delta(cpu0[1], cpu1[1]),
-                                "proxy_cpu_s": _delta(cpu0[2], cpu1[2]),
+            from archpal_desktop.core.sync import sync_once
+
+            runs = []
+            for i in range(INITIAL_RUNS):
+                store = self.store if i == 0 else Store.open_for_user(self.tmp / f"data-{i}", SUB)
+                proxy_pid = self.proxy_proc.pid if self.proxy_proc is not None else os.getpid()
+                pids = (os.getpid(), self.moto.pid, proxy_pid)
+                cpu0 = [_cpu_seconds(pid) for pid in pids]
+                t0 = time.perf_counter()
+                result = sync_once(store, self.access, self.settings)
+                seconds = time.perf_counter() - t0
+                cpu1 = [_cpu_seconds(pid) for pid in pids]
+                held = store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+                if held != self.seeded.message_count or result.errors:
+                    raise RuntimeError(f"first sync incomplete: {held} of {self.seeded.message_count} "
+                                       f"messages, errors {result.errors[:3]}")
+                # where the CPU went: on a small machine the servers' work bounds any parallel client
+                runs.append({"seconds": round(seconds, 3),
+                             "client_cpu_s": _delta(cpu0[0], cpu1[0]),
+                             "moto_cpu_s": _delta(cpu0[1], cpu1[1]),
+                             "proxy_cpu_s": _delta(cpu0[2], cpu1[2]), "result": result})
+                if store is not self.store:
+                    store.close()
+            median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+            self.initial_seconds = median["seconds"]
+            self.initial_result = runs[0]["result"]  # self.store's: the cache later metrics use
+            self.initial_cpu = {"runs": [{k: v for k, v in r.items() if k != "result"} for r in runs],
                                 "loadavg_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
-            held = self.store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-            if held != self.seeded.message_count or result.errors:
-                raise RuntimeError(f"first sync incomplete: {held} of {self.seeded.message_count} "
-                                   f"messages, errors {result.errors[:3]}")
         return self.initial_seconds
 
     def sequential(self) -> float:

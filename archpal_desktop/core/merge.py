@@ -63,6 +63,8 @@ def merge_messages(*sides: Iterable[dict]) -> list[dict]:
 
 
 def _pick_message(a: dict, b: dict) -> dict:
+    if a is b:  # one document merged with itself (normalising a file as it is read)
+        return a
     # positions are renumbered after the merge, so they must not decide the pick
     sa, sb = _strip_index(a), _strip_index(b)
     if sa == sb:

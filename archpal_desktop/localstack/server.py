@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    # no browser ever talks to this server: skip the CORS headers moto adds to every answer
+    # (read by moto when it is imported, hence before the import)
+    os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
     from moto.server import main as moto_main
 
     quiet_moto()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 
 from archpal_desktop.core import layout
 from tests.support.s3fixtures import ADA, BOB
@@ -204,3 +205,24 @@ def test_cli_sync_json_and_export_all(s3, fixture_bucket, tmp_path):
                          env=dict(env, ARCHPAL_S3_BUCKET_NAME="no-such-bucket-here"))
     assert bad.returncode != 0
     assert bad.stderr.strip().count("\n") == 0 and "bucket does not exist" in bad.stderr
+
+
+def test_a_long_web_conversation_arrives_whole_in_order_and_searchable(s3, bucket, desktops):
+    # 250 messages: the first sync writes them in several multi-row statements
+    cid = "5b0c8f4e-2d1a-4c3b-9e8f-7a6b5c4d3e2f"
+    messages = [layout.new_message("user" if i % 2 == 0 else "assistant",
+                                   f"draft paragraph {i} " + ("zeugma" if i == 249 else "ordinary"),
+                                   message_id=str(uuid.UUID(int=i + 1, version=4)),
+                                   timestamp=f"2026-03-01T1{i // 60}:{i % 60:02d}:00.000000Z",
+                                   course_number="ENGL 1102", message_index=i)
+                for i in range(250)]
+    doc = layout.conversation_doc(cid, ADA, messages[0]["timestamp"], messages, messages[-1]["timestamp"])
+    s3.put_object(Bucket=bucket, Key=layout.conversation_key(ADA, cid), Body=layout.dumps(doc))
+    ada = desktops(ADA, bucket)
+    assert ada.sync().ok
+    held = ada.store.load_messages(cid, with_raw=True)
+    assert [m.message_id for m in held] == [m["message_id"] for m in messages]
+    assert [m.raw for m in held] == messages                 # each kept whole, unknown fields too
+    hits = ada.store.search("zeugma")
+    assert [(h.conversation_id, h.message_id) for h in hits] == [(cid, messages[249]["message_id"])]
+    assert ada.sync().requests == {"list": 1, "get": 0, "put": 0, "delete": 0}
