@@ -5,12 +5,15 @@ with exponential backoff and jitter (client_config in core.aws); everything that
 mapped once, here, into the app's errors. Conditional writes make a retried PUT whose first
 response was lost safe: the retry meets 412 and the sync engine re-reads and re-merges.
 
-GETs, a thousand of them in a first sync, skip botocore's per-call machinery (hooks, request
-and response models: about a millisecond of CPU each, most of a first sync's client time). Each
-is a presigned URL sent on the client's own HTTP session, so credentials (refreshed as usual),
-endpoint, TLS verification, proxies, timeouts and the connection pool are the client's; the
-same faults are retried here the way the standard mode retries them, and the same errors come
-out of :func:`map_exception`.
+GETs, a thousand of them in a first sync, skip botocore's per-call machinery (event hooks,
+request and response models, endpoint rules: about a millisecond of CPU each, most of a first
+sync's client time). Where the objects live and how requests to them are signed (endpoint,
+addressing style, region, signing name) is read once from one presigned URL, so it is exactly
+what botocore resolves; each GET is then signed with botocore's own SigV4 signer and the
+session's credentials (refreshed as usual), and sent on the client's own HTTP session (TLS
+verification, proxies, timeouts, connection pool). The same faults are retried here the way the
+standard mode retries them, and the same errors come out of :func:`map_exception`. Without an
+HTTP session or credentials of its own, a GET is botocore's ``get_object``.
 """
 from __future__ import annotations
 
@@ -20,13 +23,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.errors import (ConflictError, NotFoundError, OfflineError,
                                          ServiceUnavailableError, map_exception)
 
-#: a presigned GET is sent at once; the URL only needs to outlive the request and its retries
-PRESIGN_SECONDS = 900
+#: keys sent as they are in a URL path (the app's keys: ids are validated to these characters)
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9._/-]+")
 #: S3 answers worth another attempt (as botocore's standard retry mode treats them)
 _TRANSIENT_STATUS = {500, 502, 503, 504}
 _TRANSIENT_CODES = {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
@@ -53,7 +57,9 @@ class RemoteObject:
 class Remote:
     """One user's prefix in the bucket. Thread-safe (boto3 clients are)."""
 
-    def __init__(self, client, bucket: str, sub: str, *, sleep=time.sleep):
+    def __init__(self, client, bucket: str, sub: str, *, credentials=None, sleep=time.sleep):
+        """``credentials``: the botocore credentials the client signs with (the session's
+        ``get_credentials()``), for the GETs signed here; without them GETs use the client."""
         self.client = client
         self.bucket = bucket
         self.sub = layout.validate_sub(sub)
@@ -67,6 +73,9 @@ class Remote:
         self.max_attempts = max(1, int(retries.get("total_max_attempts") or 5))
         # the client's own HTTP session (botocore has kept it there since its first releases)
         self._http = getattr(getattr(client, "_endpoint", None), "http_session", None)
+        self._credentials = credentials
+        self._target: tuple[str, str, str] | None = None  # (URL before the key, region, service)
+        self._target_known = False
         # count every HTTP attempt, so request budgets are honest about retries
         client.meta.events.register("before-send.s3", self._count)
 
@@ -110,11 +119,12 @@ class Remote:
     def get(self, key: str) -> tuple[bytes, str]:
         """The object's bytes (at most MAX_OBJECT_BYTES + 1 of them) and its ETag."""
         self._check_key(key)
-        if self._http is None:
+        target = self._object_target()
+        if target is None or not _PLAIN_KEY.fullmatch(key):
             return self._get_through_client(key)
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return self._get_presigned(key)
+                return self._get_signed(key, target)
             except _Retry as retry:
                 if attempt == self.max_attempts:
                     raise retry.error from retry.__cause__
@@ -122,19 +132,48 @@ class Remote:
                 self._sleep(random.random() * min(20.0, 2.0 ** attempt))
         raise AssertionError("unreachable")
 
-    def _get_presigned(self, key: str) -> tuple[bytes, str]:
-        from botocore.awsrequest import AWSRequest
+    def _object_target(self) -> tuple[str, str, str] | None:
+        """(URL up to the key, signing region, signing name) as botocore resolves them for this
+        bucket, read once from a presigned URL; None when GETs are to go through the client."""
+        if not self._target_known:
+            self._target = self._resolve_target()
+            self._target_known = True
+        return self._target
 
+    def _resolve_target(self) -> tuple[str, str, str] | None:
+        if self._http is None or self._credentials is None:
+            return None
+        probe = self.prefix + "info.json"  # any key of the prefix: only the URL's shape is used
         try:
             url = self.client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=PRESIGN_SECONDS)
-        except Exception as exc:  # no or broken credentials: nothing was sent
+                "get_object", Params={"Bucket": self.bucket, "Key": probe}, ExpiresIn=60)
+        except Exception:  # no credentials yet: the client's own call reports it properly
+            return None
+        base, _, query = url.partition("?")
+        params = dict(parse_qsl(query))
+        scope = params.get("X-Amz-Credential", "").split("/")
+        if not base.endswith("/" + probe) or params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" \
+                or len(scope) != 5:
+            return None  # not SigV4 or not a plain path: botocore knows best
+        return base[: -len(probe)], scope[2], scope[3]
+
+    def _get_signed(self, key: str, target: tuple[str, str, str]) -> tuple[bytes, str]:
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        base, region, service = target
+        request = AWSRequest(method="GET", url=base + key)
+        try:
+            # refreshed here when they are about to expire, as for the client's own calls
+            frozen = self._credentials.get_frozen_credentials()
+            S3SigV4Auth(frozen, service, region).add_auth(request)
+        except Exception as exc:
             raise map_exception(exc, key=key) from exc
-        request = AWSRequest(method="GET", url=url).prepare()
-        request.stream_output = True  # read at most the size limit, never a runaway body
+        prepared = request.prepare()
+        prepared.stream_output = True  # read at most the size limit, never a runaway body
         self._tally("get")
         try:
-            response = self._http.send(request)
+            response = self._http.send(prepared)
             stream = response.raw
             try:
                 body = stream.read(layout.MAX_OBJECT_BYTES + 1)
@@ -158,7 +197,7 @@ class Remote:
         raise err
 
     def _get_through_client(self, key: str) -> tuple[bytes, str]:
-        """For a client without an HTTP session of its own (none that botocore builds)."""
+        """botocore's own call (no credentials were handed over, or an unusual endpoint or key)."""
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=key)
             body = resp["Body"].read(layout.MAX_OBJECT_BYTES + 1)

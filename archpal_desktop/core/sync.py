@@ -583,7 +583,8 @@ def make_remote(access, settings) -> Remote:
     if not bucket:
         raise ConfigError("No S3 bucket is configured (s3_bucket_name).",
                           "Ask your IT administrator for the site settings file.")
-    return Remote(s3_client(access, settings), bucket, access.sub)
+    return Remote(s3_client(access, settings), bucket, access.sub,
+                  credentials=access.session.get_credentials())
 
 
 def sync_once(store: Store, access, settings, progress: Progress | None = None) -> SyncResult:

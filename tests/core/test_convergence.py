@@ -38,7 +38,7 @@ class FlakyDesktop:
         access = static_access(self.settings, SUB)
         # short timeouts so injected timeouts cost little; everything else is the real path
         client = s3_client(access, self.settings, read_timeout=0.5, connect_timeout=0.5, max_attempts=4)
-        self.remote = Remote(client, bucket, SUB)
+        self.remote = Remote(client, bucket, SUB, credentials=access.session.get_credentials())
 
     def sync(self):
         engine = SyncEngine(self.store, self.remote, parallelism=4, sleep=lambda s: None)

@@ -1,22 +1,29 @@
-"""Remote's GETs: presigned URLs on the client's own HTTP session, against moto's server over
-HTTP, with the fault proxy in between for the failures S3 sends (throttling, 5xx, dropped
-connections). What a caller sees must be what botocore's get_object would have given."""
+"""Remote's GETs: signed here with botocore's SigV4 signer and sent on the client's own HTTP
+session, against moto's server over HTTP, with the fault proxy in between for the failures S3
+sends (throttling, 5xx, dropped connections), and moto's own signature check for the signing.
+What a caller sees must be what botocore's get_object would have given."""
 from __future__ import annotations
 
+import json
+
+import boto3
 import pytest
+import requests
 
 from archpal_desktop.core import config as cfg, layout
 from archpal_desktop.core.aws import s3_client, static_access
-from archpal_desktop.core.errors import (BucketMissingError, NotFoundError, OfflineError,
-                                         ThrottledError)
+from archpal_desktop.core.errors import (BucketMissingError, InvalidCredentialsError,
+                                         NotFoundError, OfflineError, ThrottledError)
 from archpal_desktop.core.remote import Remote
 from archpal_desktop.localstack.proxy import FaultProxy
 from tests.support.s3fixtures import ADA
 
 
-def _remote(bucket, *, sleeps=None, on_sleep=None, **client_kwargs):
-    settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket}, env={})
-    client = s3_client(static_access(settings, ADA), settings, **client_kwargs)
+def _remote(bucket, *, sleeps=None, on_sleep=None, overrides=None, **client_kwargs):
+    settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket, **(overrides or {})},
+                                 env={})
+    access = static_access(settings, ADA)
+    client = s3_client(access, settings, **client_kwargs)
 
     def sleep(seconds):
         if sleeps is not None:
@@ -24,7 +31,7 @@ def _remote(bucket, *, sleeps=None, on_sleep=None, **client_kwargs):
         if on_sleep is not None:
             on_sleep()
 
-    return Remote(client, bucket, ADA, sleep=sleep)
+    return Remote(client, bucket, ADA, credentials=access.session.get_credentials(), sleep=sleep)
 
 
 @pytest.fixture
@@ -45,27 +52,64 @@ def test_get_returns_the_stored_bytes_and_etag_with_one_request(s3, fixture_buck
     assert remote.counts()["get"] == len([k for k in bodies if k.startswith(f"users/{ADA}/")])
 
 
-def test_gets_are_signed_with_sigv4_in_every_region(s3, bucket, monkeypatch):
-    # botocore presigns us-east-1 in SigV2 unless told otherwise; new buckets refuse SigV2
-    for region in ("us-east-1", "eu-central-1"):
-        settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket, cfg.S3_REGION: region},
-                                     env={})
-        client = s3_client(static_access(settings, ADA), settings)
-        url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
-        assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "AWSAccessKeyId=" not in url
-    # and the request Remote really sends carries a SigV4 query signature
-    remote = _remote(bucket)
+def _spy_on_sends(remote, monkeypatch) -> list:
     sent, real_send = [], remote._http.send
 
     def spy(request):
-        sent.append(request.url)
+        sent.append(request)
         return real_send(request)
 
     monkeypatch.setattr(remote._http, "send", spy)
+    return sent
+
+
+def test_gets_are_signed_with_sigv4_for_the_clients_region(s3, bucket, monkeypatch):
     key = layout.info_key(ADA)
     s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    # botocore would presign us-east-1 in SigV2 unless told otherwise: the client is told
+    for region in ("us-east-1", "eu-central-1"):
+        remote = _remote(bucket, overrides={cfg.S3_REGION: region})
+        sent = _spy_on_sends(remote, monkeypatch)
+        assert remote.get(key)[0] == b"{}"
+        assert len(sent) == 1 and sent[0].url.endswith("/" + key) and "?" not in sent[0].url
+        auth = sent[0].headers["Authorization"]
+        assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/")
+        assert f"/{region}/s3/aws4_request" in auth
+
+
+def test_a_verifying_server_accepts_our_signature_and_refuses_a_wrong_secret(s3, bucket, moto_server):
+    # moto checks SigV4 signatures once its auth is switched on (with real IAM keys and policies);
+    # it is switched off again for the other tests whatever happens here
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_server.url)
+    iam.create_user(UserName="archpal-student")
+    iam.put_user_policy(UserName="archpal-student", PolicyName="read", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    keys = iam.create_access_key(UserName="archpal-student")["AccessKey"]
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b'{"first_name": "Ada"}')
+    good = _remote(bucket, overrides={cfg.AWS_ACCESS_KEY_ID: keys["AccessKeyId"],
+                                      cfg.AWS_SECRET_ACCESS_KEY: keys["SecretAccessKey"]})
+    bad = _remote(bucket, overrides={cfg.AWS_ACCESS_KEY_ID: keys["AccessKeyId"],
+                                     cfg.AWS_SECRET_ACCESS_KEY: "not-" + keys["SecretAccessKey"]})
+    requests.post(f"{moto_server.url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
+    try:
+        assert good.get(key)[0] == b'{"first_name": "Ada"}'
+        with pytest.raises(InvalidCredentialsError):
+            bad.get(key)
+    finally:
+        requests.post(f"{moto_server.url}/moto-api/reset-auth", data=b"inf", timeout=10)
+    assert good._object_target() is not None and bad._object_target() is not None  # signed here
+
+
+def test_a_session_token_is_signed_into_the_request(s3, bucket, monkeypatch):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    remote = _remote(bucket, overrides={cfg.AWS_ACCESS_KEY_ID: "ASIAEXAMPLE", cfg.AWS_SECRET_ACCESS_KEY: "s",
+                                        cfg.AWS_SESSION_TOKEN: "token-from-the-identity-pool"})
+    sent = _spy_on_sends(remote, monkeypatch)
     assert remote.get(key)[0] == b"{}"
-    assert len(sent) == 1 and "X-Amz-Algorithm=AWS4-HMAC-SHA256" in sent[0]
+    assert sent[0].headers["X-Amz-Security-Token"] == "token-from-the-identity-pool"
+    assert "x-amz-security-token" in sent[0].headers["Authorization"]
 
 
 def test_a_missing_key_is_not_found_at_once(s3, bucket):
@@ -138,10 +182,11 @@ def test_an_oversized_body_is_cut_at_the_limit_and_the_next_get_still_works(s3, 
     assert remote.get(small)[0] == b'{"ok": true}'
 
 
-def test_without_a_session_of_its_own_the_client_call_gives_the_same_answers(s3, fixture_bucket):
+def test_without_credentials_handed_over_the_client_call_gives_the_same_answers(s3, fixture_bucket):
     bucket, bodies = fixture_bucket
-    remote = _remote(bucket)
-    remote._http = None  # a client botocore might one day build without one
+    settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket}, env={})
+    remote = Remote(s3_client(static_access(settings, ADA), settings), bucket, ADA)
+    assert remote._object_target() is None
     key = layout.index_key(ADA)
     assert remote.get(key) == (bodies[key], s3.head_object(Bucket=bucket, Key=key)["ETag"])
     with pytest.raises(NotFoundError):
