@@ -200,3 +200,28 @@ def test_keys_outside_the_users_prefix_are_refused_before_any_request(s3, bucket
         with pytest.raises(ValueError):
             remote.get(key)
     assert remote.counts()["get"] == 0
+
+
+def test_the_benchmarks_proxy_process_adds_its_delay_and_forwards_byte_for_byte(s3, bucket, moto_server,
+                                                                                 monkeypatch):
+    # as bench/ runs it: a process of its own (on uvloop when installed), until stdin closes
+    import subprocess
+    import sys
+    import time
+
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b'{"major": "History"}')
+    proc = subprocess.Popen([sys.executable, "-m", "archpal_desktop.localstack.proxy", "--upstream",
+                             moto_server.url, "--delay", "0.05"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proc.stdout.readline().strip())
+        remote = _remote(bucket)
+        remote.get(key)  # connect once
+        t0 = time.perf_counter()
+        body, etag = remote.get(key)
+        assert time.perf_counter() - t0 >= 0.05
+        assert (body, etag) == (b'{"major": "History"}', s3.head_object(Bucket=bucket, Key=key)["ETag"])
+    finally:
+        proc.stdin.close()
+        assert proc.wait(10) == 0
