@@ -212,7 +212,8 @@ def parse_message(raw: Any, key: str = "") -> dict:
                            f"{raw.get('role')!r}.", key=key)
     if not isinstance(raw.get("content"), str):
         raise BadDataError(f"Message {raw.get('message_id')} in {key} has no text content.", key=key)
-    parse_ts(raw.get("timestamp"))
+    if not ts_key(raw.get("timestamp")):  # parsed once: the key is remembered for ordering
+        raise BadDataError(f"Invalid timestamp {raw.get('timestamp')!r}.", key=key)
     if "metadata" in raw and not isinstance(raw["metadata"], dict):
         raise BadDataError(f"Message {raw.get('message_id')} in {key} has invalid metadata.", key=key)
     return raw

@@ -57,7 +57,8 @@ class RemoteObject:
 class Remote:
     """One user's prefix in the bucket. Thread-safe (boto3 clients are)."""
 
-    def __init__(self, client, bucket: str, sub: str, *, credentials=None, sleep=time.sleep):
+    def __init__(self, client, bucket: str, sub: str, *, credentials=None, sleep=time.sleep,
+                 page_size: int = 1000):
         """``credentials``: the botocore credentials the client signs with (the session's
         ``get_credentials()``), for the GETs signed here; without them GETs use the client."""
         self.client = client
@@ -67,6 +68,7 @@ class Remote:
         self.requests: Counter[str] = Counter()  # HTTP attempts, retries included
         self._lock = threading.Lock()
         self._sleep = sleep
+        self.page_size = page_size  # S3's largest LIST page
         # as many attempts as the client's retry settings give its own calls (botocore keeps
         # them as total_max_attempts: its "max_attempts" counts retries, one less)
         retries = getattr(client.meta.config, "retries", None) or {}
@@ -98,20 +100,26 @@ class Remote:
             return {k: self.requests.get(k, 0) for k in ("list", "get", "put", "delete")}
 
     # -- operations -------------------------------------------------------------------------
-    def list(self) -> dict[str, RemoteObject]:
-        """Every object under the user's prefix: one ListObjectsV2 per 1,000 keys."""
+    def list(self, on_page=None) -> dict[str, RemoteObject]:
+        """Every object under the user's prefix: one ListObjectsV2 per 1,000 keys.
+        ``on_page(objects)`` is called with each page's objects when another page follows (so a
+        caller can start on them while the rest is listed)."""
         out: dict[str, RemoteObject] = {}
         token = None
         try:
             while True:
-                kwargs = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": 1000}
+                kwargs = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": self.page_size}
                 if token:
                     kwargs["ContinuationToken"] = token
                 page = self.client.list_objects_v2(**kwargs)
-                for item in page.get("Contents", []):
-                    out[item["Key"]] = RemoteObject(item["Key"], item.get("ETag", ""), int(item.get("Size", 0)))
+                objects = {item["Key"]: RemoteObject(item["Key"], item.get("ETag", ""),
+                                                     int(item.get("Size", 0)))
+                           for item in page.get("Contents", [])}
+                out.update(objects)
                 if not page.get("IsTruncated"):
                     return out
+                if on_page is not None:
+                    on_page(objects)
                 token = page.get("NextContinuationToken")
         except Exception as exc:
             raise map_exception(exc, key=self.prefix) from exc

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -82,19 +82,34 @@ class SyncEngine:
         self.parallelism = max(1, parallelism)
         self.sleep = sleep
         self.sub = store.sub
+        self._pool: ThreadPoolExecutor | None = None
+        self._early: dict[str, Future] = {}  # downloads started while later LIST pages came
 
     # -- the whole sync -----------------------------------------------------------------------
     def sync(self) -> SyncResult:
         result = SyncResult()
         self.remote.reset_counts()
         self.progress(0, 0, "list")
-        listing = self.remote.list()
-        remote_tombs = self._pull_tombstones(listing, result)
-        self._pull_profile(listing, result)
-        self._sync_conversations(listing, remote_tombs, result)
-        self._sync_index(listing, result)
-        self._push_profile(listing, result)
-        self._push_tombstones(listing, remote_tombs, result)
+        self._pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="archpal-sync")
+        failed = True
+        try:
+            # a history longer than one LIST page: its first pages' downloads start while the
+            # next pages are listed
+            self._early = {}
+            states = self.tables.all_states()
+            listing = self.remote.list(on_page=lambda page: self._start_early(page, states))
+            remote_tombs = self._pull_tombstones(listing, result)
+            self._pull_profile(listing, result)
+            self._sync_conversations(listing, remote_tombs, result)
+            self._sync_index(listing, result)
+            self._push_profile(listing, result)
+            self._push_tombstones(listing, remote_tombs, result)
+            failed = False
+        finally:
+            # a failed sync reports at once: downloads not started are dropped, running ones
+            # finish on their own (they only read)
+            self._pool.shutdown(wait=not failed, cancel_futures=failed)
+            self._early = {}
         result.requests = self.remote.counts()
         result.finished_at = layout.now_ts()
         if not result.errors:
@@ -113,6 +128,17 @@ class SyncEngine:
                 self._report(result, key, f"{key} has an invalid conversation id and was skipped.")
         return out
 
+    def _needs_get(self, obj: RemoteObject, states: dict[str, str | None]) -> bool:
+        """A conversation file to download: changed since we merged it, not one reported bad at
+        this very version (left untouched), and not too large to be one."""
+        return (states.get(obj.key) != obj.etag and self.tables.bad_etag(obj.key) != obj.etag
+                and obj.size <= layout.MAX_OBJECT_BYTES)
+
+    def _start_early(self, page: dict[str, RemoteObject], states: dict[str, str | None]) -> None:
+        for key, obj in page.items():
+            if layout.classify_key(self.sub, key)[0] == "conversation" and self._needs_get(obj, states):
+                self._early[key] = self._pool.submit(self._fetch_conversation, obj)
+
     def _sync_conversations(self, listing, remote_tombs: dict[str, dict], result: SyncResult) -> None:
         remote_files = self._conversation_keys(listing, result)
         states = self.tables.all_states()
@@ -122,15 +148,13 @@ class SyncEngine:
         self._known_ids = set(self.tables.conversation_ids(include_deleted=True))
         for cid, obj in remote_files.items():
             key = obj.key
-            if states.get(key) == obj.etag:
-                continue
-            if self.tables.bad_etag(key) == obj.etag:
-                continue  # reported before at this very version: left untouched
-            if obj.size > layout.MAX_OBJECT_BYTES:
+            if obj.size > layout.MAX_OBJECT_BYTES and states.get(key) != obj.etag \
+                    and self.tables.bad_etag(key) != obj.etag:
                 self._mark_bad(result, key, obj.etag, cid, BadDataError(
                     f"{key} is too large ({obj.size:,} bytes) to be a conversation; it was left untouched."))
                 continue
-            to_get.append(obj)
+            if key in self._early or self._needs_get(obj, states):
+                to_get.append(obj)
         total = len(to_get)
         self.progress(0, total, "download")
         done = 0
@@ -499,20 +523,19 @@ class SyncEngine:
 
     # -- helpers -------------------------------------------------------------------------------
     def _parallel(self, fn, items):
-        """Run fn over items on a bounded pool; yield (item key, result or ArchPalError) as they
-        complete, on the calling thread (so cache writes stay on one thread)."""
-        if not items:
-            return
-        with ThreadPoolExecutor(max_workers=min(self.parallelism, len(items)),
-                                thread_name_prefix="archpal-sync") as pool:
-            futures = {pool.submit(fn, item): item for item in items}
-            for fut in as_completed(futures):
-                item = futures[fut]
-                name = item.key if isinstance(item, RemoteObject) else item
-                try:
-                    yield name, fut.result()
-                except ArchPalError as exc:
-                    yield name, exc
+        """Run fn over items on the sync's bounded pool (a download started early is waited
+        for, not made again); yield (item key, result or ArchPalError) as they complete, on the
+        calling thread (so cache writes stay on one thread)."""
+        futures = {}
+        for item in items:
+            name = item.key if isinstance(item, RemoteObject) else item
+            early = self._early.pop(name, None) if fn == self._fetch_conversation else None
+            futures[early or self._pool.submit(fn, item)] = name
+        for fut in as_completed(futures):
+            try:
+                yield futures[fut], fut.result()
+            except ArchPalError as exc:
+                yield futures[fut], exc
 
     def _backoff(self, attempt: int) -> None:
         self.sleep(min(2.0, 0.05 * (2 ** attempt)) * (0.5 + random.random()))

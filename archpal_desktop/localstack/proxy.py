@@ -58,6 +58,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.injected: Counter[str] = Counter()
         self.forwarded = 0
+        self.forwarded_by_method: Counter[str] = Counter()  # e.g. ["PUT"]: writes that reached S3
         self.offline = False  # refuse every request by closing the connection at once
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -171,6 +172,7 @@ class FaultProxy:
         status_line, out_headers, data = await self._forward(method, target, headers, body)
         with self._lock:
             self.forwarded += 1
+            self.forwarded_by_method[method.decode("latin-1")] += 1
         if fault == "lost_response":
             return False  # the write happened upstream; the client never hears about it
         head = [status_line]

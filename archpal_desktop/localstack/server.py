@@ -68,9 +68,12 @@ def quiet_moto() -> None:
 
     - werkzeug formats and writes an access-log line per request: kept to warnings;
     - moto lists its own package folder (``os.listdir`` and ~250 ``isdir`` calls, under a lock)
-      to route each request: the folder cannot change while the server runs, so it is listed once.
+      to route each request: the folder cannot change while the server runs, so it is listed once;
+    - then it tries its services' URL patterns one by one against the host it inferred: the
+      answer for a host never changes either, so it is remembered.
     """
     from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     for name in ("werkzeug", "moto"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -83,6 +86,17 @@ def quiet_moto() -> None:
 
         list_of_moto_modules.archpal_listed = listing
         backends.list_of_moto_modules = list_of_moto_modules
+    if not getattr(DomainDispatcherApplication.get_backend_for_host, "archpal_memo", False):
+        find = DomainDispatcherApplication.get_backend_for_host
+        found: dict = {}
+
+        def get_backend_for_host(self, host):
+            if host not in found:
+                found[host] = find(self, host)
+            return found[host]
+
+        get_backend_for_host.archpal_memo = True
+        DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,14 @@ def test_ids_are_validated_before_becoming_keys():
     (json.dumps({"conversation_id": "8bdc0a50-e0b8-5327-a8e6-f3de892d0cc5", "user_id": ADA,
                  "messages": [{"message_id": "474eaf50-3729-56fc-9f3e-f5a1a4ca13be", "role": "user",
                                "content": 5, "timestamp": "2026-09-01T14:09:00Z"}]}).encode(), "no text"),
+    (json.dumps({"conversation_id": "8bdc0a50-e0b8-5327-a8e6-f3de892d0cc5", "user_id": ADA,
+                 "messages": [{"message_id": "474eaf50-3729-56fc-9f3e-f5a1a4ca13be", "role": "user",
+                               "content": "hi", "timestamp": "yesterday"}]}).encode(),
+     "Invalid timestamp 'yesterday'"),
+    (json.dumps({"conversation_id": "8bdc0a50-e0b8-5327-a8e6-f3de892d0cc5", "user_id": ADA,
+                 "messages": [{"message_id": "474eaf50-3729-56fc-9f3e-f5a1a4ca13be", "role": "user",
+                               "content": "hi", "timestamp": 1788271740}]}).encode(),
+     "Invalid timestamp 1788271740"),
 ])
 def test_malformed_conversations_give_clear_errors(body, words):
     key = f"users/{ADA}/conversations/8bdc0a50-e0b8-5327-a8e6-f3de892d0cc5.json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from archpal_desktop.core import layout
 from tests.support.s3fixtures import ADA
 from tests.support.seed import seed_bucket
 from tests.support.webapp import WebAppWriter
@@ -85,3 +86,67 @@ def test_one_desktop_message_costs_list_plus_file_and_index_puts(desktops, s3, b
     # our own PUTs changed the ETags; we stored them, so nothing comes back down
     assert desk.sync().requests == ONLY_LIST
     assert desk.store.pending_upload_count() == 0
+
+
+def _paged_engine(desk, bucket, page_size):
+    from archpal_desktop.core.aws import s3_client, static_access
+    from archpal_desktop.core.remote import Remote
+    from archpal_desktop.core.sync import SyncEngine
+
+    access = static_access(desk.settings, ADA)
+    remote = Remote(s3_client(access, desk.settings), bucket, ADA,
+                    credentials=access.session.get_credentials(), page_size=page_size)
+    return SyncEngine(desk.store, remote)
+
+
+def test_a_history_over_several_list_pages_downloads_each_file_once(desktops, s3, bucket, seeded):
+    # 62 keys in pages of 10: downloads of the first pages start while the rest is listed
+    desk = desktops(ADA, bucket)
+    s3.put_object(Bucket=bucket, Key=f"users/{ADA}/conversations/0a0a0a0a-0000-4000-8000-000000000001.json",
+                  Body=b" " * (layout.MAX_OBJECT_BYTES + 1))  # too large to be one: reported, never fetched
+    result = _paged_engine(desk, bucket, 10).sync()
+    assert result.requests == {"list": 7, "get": 62, "put": 0, "delete": 0}
+    assert len(result.errors) == 1 and "too large" in result.errors[0]
+    assert len(desk.store.list_conversations()) == 60
+    for cid, ids in seeded.conversations.items():
+        assert _ids_in_cache(desk.store, cid) == ids
+    again = _paged_engine(desk, bucket, 10).sync()
+    assert again.requests == {"list": 7, "get": 0, "put": 0, "delete": 0}
+
+
+def test_going_offline_between_list_pages_fails_at_once_and_loses_nothing(desktops, bucket, seeded,
+                                                                          moto_server, monkeypatch):
+    import time
+
+    from archpal_desktop.core.aws import s3_client, static_access
+    from archpal_desktop.core.errors import OfflineError
+    from archpal_desktop.core.remote import Remote
+    from archpal_desktop.core.sync import SyncEngine
+    from archpal_desktop.localstack.proxy import FaultProxy
+
+    proxy = FaultProxy(moto_server.url).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+    try:
+        desk = desktops(ADA, bucket)
+        access = static_access(desk.settings, ADA)
+        remote = Remote(s3_client(access, desk.settings, max_attempts=1), bucket, ADA,
+                        credentials=access.session.get_credentials(), sleep=lambda s: None, page_size=10)
+        engine = SyncEngine(desk.store, remote)
+        start_early = engine._start_early
+
+        def then_offline(page, states):
+            start_early(page, states)
+            proxy.offline = True  # the laptop lid closes after the first page
+
+        monkeypatch.setattr(engine, "_start_early", then_offline)
+        t0 = time.monotonic()
+        with pytest.raises(OfflineError):
+            engine.sync()
+        assert time.monotonic() - t0 < 5
+        assert desk.store.list_conversations() == []  # nothing half-applied
+        proxy.offline = False
+        assert desk.sync().ok
+        for cid, ids in seeded.conversations.items():
+            assert _ids_in_cache(desk.store, cid) == ids
+    finally:
+        proxy.stop()
