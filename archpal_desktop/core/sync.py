@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -526,16 +526,31 @@ class SyncEngine:
         """Run fn over items on the sync's bounded pool (a download started early is waited
         for, not made again); yield (item key, result or ArchPalError) as they complete, on the
         calling thread (so cache writes stay on one thread)."""
-        futures = {}
-        for item in items:
+        waiting = iter(items)
+        running: dict[Future, str] = {}
+
+        def submit_next() -> bool:
+            item = next(waiting, None)
+            if item is None:
+                return False
             name = item.key if isinstance(item, RemoteObject) else item
             early = self._early.pop(name, None) if fn == self._fetch_conversation else None
-            futures[early or self._pool.submit(fn, item)] = name
-        for fut in as_completed(futures):
-            try:
-                yield futures[fut], fut.result()
-            except ArchPalError as exc:
-                yield futures[fut], exc
+            running[early or self._pool.submit(fn, item)] = name
+            return True
+
+        # a few per worker in hand, not all at once: a first sync of thousands of files keeps
+        # thousands of futures (and their locks) out of memory and out of the GC's way
+        while len(running) < 2 * self.parallelism and submit_next():
+            pass
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                name = running.pop(fut)
+                submit_next()
+                try:
+                    yield name, fut.result()
+                except ArchPalError as exc:
+                    yield name, exc
 
     def _backoff(self, attempt: int) -> None:
         self.sleep(min(2.0, 0.05 * (2 ** attempt)) * (0.5 + random.random()))
@@ -610,11 +625,15 @@ def make_remote(access, settings) -> Remote:
                   credentials=access.session.get_credentials())
 
 
-def sync_once(store: Store, access, settings, progress: Progress | None = None) -> SyncResult:
-    """One full sync of ``store`` with the user's S3 prefix."""
+def sync_once(store: Store, access, settings, progress: Progress | None = None,
+              on_ready: Callable[[], None] | None = None) -> SyncResult:
+    """One full sync of ``store`` with the user's S3 prefix. ``on_ready()`` is called once the
+    S3 client exists (botocore has loaded its models), before the first request."""
     from archpal_desktop.core import config as cfg
 
     remote = make_remote(access, settings)
+    if on_ready is not None:
+        on_ready()
     engine = SyncEngine(store, remote, progress=progress,
                         parallelism=int(settings[cfg.SYNC_PARALLELISM] or 16))
     return engine.sync()

@@ -129,8 +129,24 @@ def resolve_user(ctx, settings, tasks: TaskManager) -> tuple[str, str, Any, Any]
         return session.sub, session.email, session.access, session
     # no Cognito: an admin/dev setup with --user SUB and static credentials, or the demo's sub
     sub = ctx.current_sub()
+    return sub, "", static_access_factory(settings, sub), None
+
+
+def static_access_factory(settings, sub: str):
+    """Access for the window's syncs with static keys: one boto3 session while the keys stay
+    the same (botocore loads its models once per session, as the signed-in path does)."""
     from archpal_desktop.core.aws import static_access
-    return sub, "", (lambda: static_access(settings, sub)), None
+
+    held: dict[str, Any] = {}
+
+    def access():
+        keys = tuple(settings[k] for k in (cfg.AWS_ACCESS_KEY_ID, cfg.AWS_SECRET_ACCESS_KEY,
+                                           cfg.AWS_SESSION_TOKEN, cfg.AWS_REGION))
+        if held.get("keys") != keys:
+            held["keys"], held["access"] = keys, static_access(settings, sub)
+        return held["access"]
+
+    return access
 
 
 def build_state(ctx, app: QApplication, tasks: TaskManager) -> AppState | None:

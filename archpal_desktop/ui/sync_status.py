@@ -7,10 +7,12 @@ waiting to upload, the last good sync and any error in words with the action to 
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
@@ -88,6 +90,22 @@ class GuiSyncSettings:
 
     def __getattr__(self, name: str):
         return getattr(self._settings, name)
+
+
+_settled_sessions: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def settle_models_once(session) -> None:
+    """Called once a sync's S3 client exists. The first time for a boto3 session, botocore has
+    just loaded its models (tens of thousands of dicts, kept while the session lives): move
+    them, with everything else alive, out of the cycle collector's walk, as ``settle_memory``
+    does for the window at start-up. Otherwise every full collection during a sync walks them
+    all (60 ms here, holding the GIL: the window froze mid-sync). Once per session: its later
+    clients reuse those models, and what a sync makes must stay collectable. (Frozen objects
+    are still freed when nothing refers to them; the models are plain nested dicts.)"""
+    if session is not None and session not in _settled_sessions:
+        _settled_sessions.add(session)
+        gc.freeze()
 
 
 def run_niced(fn: Callable[[], object]) -> object:
@@ -190,7 +208,8 @@ class SyncController(QObject):
             # credentials may need the network (token renewal): never on the UI thread
             acc = access()
             return run_niced(lambda: sync_fn(store, acc, settings,
-                                             progress=lambda d, t, p: report((d, t, p))))
+                                             progress=lambda d, t, p: report((d, t, p)),
+                                             on_ready=lambda: settle_models_once(acc.session)))
 
         self._task = self._tasks.run_in_background(work, self._done, self._failed, self._progress)
 
