@@ -13,7 +13,9 @@ what botocore resolves; each GET is then signed with botocore's own SigV4 signer
 session's credentials (refreshed as usual), and sent on the client's own HTTP session (TLS
 verification, proxies, timeouts, connection pool). The same faults are retried here the way the
 standard mode retries them, and the same errors come out of :func:`map_exception`. Without an
-HTTP session or credentials of its own, a GET is botocore's ``get_object``.
+HTTP session or credentials of its own, a GET is botocore's ``get_object``. One difference: a
+bucket in another region than the one configured is reported (RegionMismatchError, with the
+setting to fix) rather than followed, as botocore's own calls quietly do.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class _Retry(Exception):
     def __init__(self, error):
         super().__init__(error.message)
         self.error = error
+
 
 _OPS = {"ListObjectsV2": "list", "GetObject": "get", "PutObject": "put", "DeleteObject": "delete",
         "HeadObject": "head", "HeadBucket": "head"}

@@ -15,9 +15,10 @@ file vanished is uploaded again, unless one of our tombstones covers every messa
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -528,6 +529,7 @@ class SyncEngine:
         calling thread (so cache writes stay on one thread)."""
         waiting = iter(items)
         running: dict[Future, str] = {}
+        finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, in the order they finish
 
         def submit_next() -> bool:
             item = next(waiting, None)
@@ -535,7 +537,9 @@ class SyncEngine:
                 return False
             name = item.key if isinstance(item, RemoteObject) else item
             early = self._early.pop(name, None) if fn == self._fetch_conversation else None
-            running[early or self._pool.submit(fn, item)] = name
+            fut = early or self._pool.submit(fn, item)
+            running[fut] = name
+            fut.add_done_callback(finished.put)
             return True
 
         # a few per worker in hand, not all at once: a first sync of thousands of files keeps
@@ -543,14 +547,13 @@ class SyncEngine:
         while len(running) < 2 * self.parallelism and submit_next():
             pass
         while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                name = running.pop(fut)
-                submit_next()
-                try:
-                    yield name, fut.result()
-                except ArchPalError as exc:
-                    yield name, exc
+            fut = finished.get()
+            name = running.pop(fut)
+            submit_next()
+            try:
+                yield name, fut.result()
+            except ArchPalError as exc:
+                yield name, exc
 
     def _backoff(self, attempt: int) -> None:
         self.sleep(min(2.0, 0.05 * (2 ** attempt)) * (0.5 + random.random()))

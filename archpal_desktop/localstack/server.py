@@ -63,8 +63,8 @@ class MotoServer:
 
 
 def quiet_moto() -> None:
-    """Trim two costs moto's server pays on every request, which on a 2-core machine take CPU
-    from the client being tested (real S3 spends none of the laptop's):
+    """Trim costs moto's server pays on every request, which on a 2-core machine take CPU from
+    the client being tested (real S3 spends none of the laptop's), without changing an answer:
 
     - werkzeug formats and writes an access-log line per request: kept to warnings;
     - moto lists its own package folder (``os.listdir`` and ~250 ``isdir`` calls, under a lock)
@@ -182,7 +182,6 @@ def restore_environ(saved: dict[str, str | None]) -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
 
 
 if __name__ == "__main__":
