@@ -71,6 +71,7 @@ class Remote:
         self.requests: Counter[str] = Counter()  # HTTP attempts, retries included
         self._lock = threading.Lock()
         self._sleep = sleep
+        self._called_off = threading.Event()  # set when a sync gives up: GETs stop retrying
         self.page_size = page_size  # S3's largest LIST page
         # as many attempts as the client's retry settings give its own calls (botocore keeps
         # them as total_max_attempts: its "max_attempts" counts retries, one less)
@@ -97,6 +98,22 @@ class Remote:
     def reset_counts(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    def call_off(self) -> None:
+        """A failed or cancelled sync: GETs still running give up at their next backoff instead
+        of retrying (a student quitting while offline must not wait out a minute of retries)."""
+        self._called_off.set()
+
+    def resume(self) -> None:
+        """A new sync starts: GETs retry again."""
+        self._called_off.clear()
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait before another attempt; False when the sync was called off meanwhile."""
+        if self._sleep is time.sleep:
+            return not self._called_off.wait(seconds)
+        self._sleep(seconds)
+        return not self._called_off.is_set()
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -137,10 +154,10 @@ class Remote:
             try:
                 return self._get_signed(key, target)
             except _Retry as retry:
-                if attempt == self.max_attempts:
-                    raise retry.error from retry.__cause__
                 # full jitter, as the standard retry mode: up to 2^attempt seconds, capped at 20
-                self._sleep(random.random() * min(20.0, 2.0 ** attempt))
+                if attempt == self.max_attempts or self._called_off.is_set() or \
+                        not self._pause(random.random() * min(20.0, 2.0 ** attempt)):
+                    raise retry.error from retry.__cause__
         raise AssertionError("unreachable")
 
     def _object_target(self) -> tuple[str, str, str] | None:

@@ -90,6 +90,7 @@ class SyncEngine:
     def sync(self) -> SyncResult:
         result = SyncResult()
         self.remote.reset_counts()
+        self.remote.resume()
         self.progress(0, 0, "list")
         self._pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="archpal-sync")
         failed = True
@@ -108,7 +109,9 @@ class SyncEngine:
             failed = False
         finally:
             # a failed sync reports at once: downloads not started are dropped, running ones
-            # finish on their own (they only read)
+            # finish on their own (they only read) without retrying
+            if failed:
+                self.remote.call_off()
             self._pool.shutdown(wait=not failed, cancel_futures=failed)
             self._early = {}
         result.requests = self.remote.counts()

@@ -151,6 +151,20 @@ def test_throttling_that_never_ends_gives_up_after_the_attempts(s3, bucket, prox
     assert proxied.injected["throttle"] == 3
 
 
+def test_a_called_off_remote_stops_retrying_and_retries_again_once_resumed(s3, bucket, proxied):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+    proxied.set_faults(throttle=1.0)
+    remote = _remote(bucket, sleeps=(sleeps := []), on_sleep=lambda: proxied.set_faults())
+    remote.call_off()  # the sync this GET belongs to has failed
+    with pytest.raises(ThrottledError):
+        remote.get(key)
+    assert remote.counts()["get"] == 1 and sleeps == []
+    remote.resume()  # the next sync
+    assert remote.get(key)[0] == b"{}"
+    assert remote.counts()["get"] == 3 and len(sleeps) == 1
+
+
 def test_server_errors_and_dropped_connections_are_retried(s3, bucket, proxied):
     key = layout.info_key(ADA)
     s3.put_object(Bucket=bucket, Key=key, Body=b'{"major": "English"}')

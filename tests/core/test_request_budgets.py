@@ -150,3 +150,56 @@ def test_going_offline_between_list_pages_fails_at_once_and_loses_nothing(deskto
             assert _ids_in_cache(desk.store, cid) == ids
     finally:
         proxy.stop()
+
+
+def test_a_failed_sync_calls_off_the_retries_of_downloads_still_running(desktops, bucket, seeded,
+                                                                         moto_server, monkeypatch):
+    # S3 starts throttling every GET once the listing is in. Each download makes its attempt,
+    # then waits out a backoff (real sleeps) before its second and last; the first to fail for
+    # good fails the sync. The others were waiting: they give up there, instead of each making
+    # another attempt (up to a minute of retries with the default five, in threads the app
+    # would have to wait for when it quits).
+    import threading
+
+    from archpal_desktop.core.aws import s3_client, static_access
+    from archpal_desktop.core.errors import ThrottledError
+    from archpal_desktop.core.remote import Remote
+    from archpal_desktop.core.sync import SyncEngine
+    from archpal_desktop.localstack.proxy import FaultProxy
+
+    proxy = FaultProxy(moto_server.url, seed=5).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+    try:
+        desk = desktops(ADA, bucket)
+        access = static_access(desk.settings, ADA)
+        remote = Remote(s3_client(access, desk.settings, max_attempts=1), bucket, ADA,
+                        credentials=access.session.get_credentials())
+
+        throttling = [True]
+
+        def progress(done, total, phase):
+            if phase == "download" and done == 0 and throttling[0]:
+                proxy.set_faults(throttle=1.0)
+
+        workers = 8
+        engine = SyncEngine(desk.store, remote, progress=progress, parallelism=workers)
+        with pytest.raises(ThrottledError):
+            engine.sync()
+        for thread in threading.enumerate():
+            if thread.name.startswith("archpal-sync"):
+                thread.join(10)
+                assert not thread.is_alive()
+        # conversation GETs (the profile's came before the throttling): one attempt by each
+        # running download, the second of the one that failed the sync, and at most a few more
+        # where backoffs ended together (16 and more without the call-off)
+        assert remote.counts()["get"] == proxy.injected["throttle"] + 1
+        assert workers + 1 <= proxy.injected["throttle"] <= workers + 4
+        assert desk.store.list_conversations() == []  # nothing half-applied
+
+        proxy.set_faults()
+        throttling[0] = False
+        assert engine.sync().ok  # the next sync on the same connection downloads as usual
+        for cid, ids in seeded.conversations.items():
+            assert _ids_in_cache(desk.store, cid) == ids
+    finally:
+        proxy.stop()
