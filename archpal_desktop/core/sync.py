@@ -30,7 +30,10 @@ from archpal_desktop.core.syncstate import SyncTables
 
 log = logging.getLogger(__name__)
 
+#: ``progress(done, total, phase)``: called as work completes, and again every HEARTBEAT seconds
+#: while a phase waits on the network, so a caller can cancel the sync by raising from it
 Progress = Callable[[int, int, str], None]
+HEARTBEAT = 0.5
 #: tombstones older than this whose conversation is gone everywhere are forgotten
 TOMBSTONE_TTL_DAYS = 30
 MAX_CONFLICT_RETRIES = 6
@@ -195,7 +198,8 @@ class SyncEngine:
             arrived.clear()
 
         last_apply = time.monotonic()
-        for key, outcome in self._parallel(self._fetch_conversation, to_get):
+        for key, outcome in self._parallel(self._fetch_conversation, to_get,
+                                           lambda: self.progress(done, total, "download")):
             done += 1
             arrived.append((key, outcome))
             self.progress(done, total, "download")
@@ -291,7 +295,10 @@ class SyncEngine:
         if not total:
             return
         self.progress(0, total, "upload")
-        for done, (cid, outcome) in enumerate(self._parallel(self._push_one, dirty), start=1):
+        done = 0
+        for cid, outcome in self._parallel(self._push_one, dirty,
+                                           lambda: self.progress(done, total, "upload")):
+            done += 1
             if isinstance(outcome, BadDataError):
                 self._mark_bad(result, outcome.key or cid, "", cid, outcome)
             elif isinstance(outcome, ConflictError):
@@ -526,10 +533,11 @@ class SyncEngine:
             return
 
     # -- helpers -------------------------------------------------------------------------------
-    def _parallel(self, fn, items):
+    def _parallel(self, fn, items, waiting_on: Callable[[], None]):
         """Run fn over items on the sync's bounded pool (a download started early is waited
         for, not made again); yield (item key, result or ArchPalError) as they complete, on the
-        calling thread (so cache writes stay on one thread)."""
+        calling thread (so cache writes stay on one thread). ``waiting_on()`` is called every
+        HEARTBEAT seconds that nothing completes (the progress again: it may cancel)."""
         waiting = iter(items)
         running: dict[Future, str] = {}
         finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, in the order they finish
@@ -550,7 +558,11 @@ class SyncEngine:
         while len(running) < 2 * self.parallelism and submit_next():
             pass
         while running:
-            fut = finished.get()
+            try:
+                fut = finished.get(timeout=HEARTBEAT)
+            except queue.Empty:
+                waiting_on()
+                continue
             name = running.pop(fut)
             submit_next()
             try:

@@ -203,3 +203,52 @@ def test_a_failed_sync_calls_off_the_retries_of_downloads_still_running(desktops
             assert _ids_in_cache(desk.store, cid) == ids
     finally:
         proxy.stop()
+
+
+def test_a_sync_cancelled_while_its_downloads_wait_out_backoffs_stops_without_them(
+        desktops, bucket, seeded, moto_server, monkeypatch):
+    # The window cancels a sync (say the student quits) by raising from its progress callback.
+    # While every download waits out throttling backoffs nothing completes, so the progress is
+    # repeated while it waits: the cancel lands there, and the downloads give up too.
+    import threading
+
+    from archpal_desktop.core.aws import s3_client, static_access
+    from archpal_desktop.core.remote import Remote
+    from archpal_desktop.core.sync import SyncEngine
+    from archpal_desktop.localstack.proxy import FaultProxy
+
+    class Cancelled(Exception):
+        pass
+
+    proxy = FaultProxy(moto_server.url, seed=9).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+    try:
+        desk = desktops(ADA, bucket)
+        access = static_access(desk.settings, ADA)
+        remote = Remote(s3_client(access, desk.settings), bucket, ADA,  # 5 attempts each
+                        credentials=access.session.get_credentials())
+        calls = []
+
+        def progress(done, total, phase):
+            calls.append((done, total, phase))
+            if phase == "download" and done == 0:
+                if len([c for c in calls if c[2] == "download"]) == 1:
+                    proxy.set_faults(throttle=1.0)  # S3 throttles from here on
+                else:
+                    raise Cancelled()  # the student quit
+
+        workers = 8
+        engine = SyncEngine(desk.store, remote, progress=progress, parallelism=workers)
+        with pytest.raises(Cancelled):
+            engine.sync()
+        for thread in threading.enumerate():
+            if thread.name.startswith("archpal-sync"):
+                thread.join(10)
+                assert not thread.is_alive()
+        # the first attempts, and the second of downloads whose first backoff was shorter than
+        # the half second before the cancel: not the five attempts each would make
+        assert workers <= proxy.injected["throttle"] <= 2 * workers
+        assert calls.count((0, 60, "download")) == 2
+        assert desk.store.list_conversations() == []
+    finally:
+        proxy.stop()
