@@ -132,3 +132,22 @@ def test_a_damaged_cache_is_moved_aside_kept_and_the_message_says_where(tmp_path
     # the next start opens a fresh cache
     with Store(path, ADA) as fresh:
         assert fresh.list_conversations() == []
+
+
+def test_a_write_says_what_it_changed(tmp_path):
+    store = Store.open_for_user(tmp_path, ADA)
+    conv = store.create_conversation("Draft")
+    announced = []
+    store.subscribe(announced.append)
+    with store.transaction() as changes:
+        store.rename_conversation(conv.conversation_id, "Outline")
+        msg = store.add_message(conv.conversation_id, "user", "First point")
+    assert changes.conversations == {conv.conversation_id}
+    assert changes.messages == {msg.message_id} and changes.upload
+    assert announced == [changes]           # announced once, after the commit
+    with pytest.raises(StorageError):
+        with store.transaction() as failed:
+            store.rename_conversation(conv.conversation_id, "Never")
+            store.conn.execute("INSERT INTO no_such_table VALUES (1)")
+    assert failed.conversations == {conv.conversation_id} and announced == [changes]  # not announced
+    store.close()

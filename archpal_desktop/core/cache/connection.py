@@ -189,21 +189,24 @@ def move_aside(path: Path, now: Callable[[], float] = time.time) -> Path:
 
 
 class Transaction:
-    """``with store.transaction():`` -- BEGIN IMMEDIATE ... COMMIT on this thread's connection;
-    nested calls join the outer one. ``lock`` serialises the store's writers in this process
-    (SQLite's file lock does it across processes). ``on_commit`` runs after a successful COMMIT
-    of the outermost transaction (change announcements, see cache.changes)."""
+    """``with store.transaction() as changes:`` -- BEGIN IMMEDIATE ... COMMIT on this thread's
+    connection; nested calls join the outer one. ``changes`` is what the transaction's writes
+    changed (cache.changes), complete once the block has committed. ``lock`` serialises the
+    store's writers in this process (SQLite's file lock does it across processes). ``on_commit``
+    runs after a successful COMMIT of the outermost transaction (the announcement)."""
 
     def __init__(self, conn: Connection, lock: threading.RLock,
                  on_commit: Callable[[], object] | None = None,
-                 on_rollback: Callable[[], None] | None = None):
+                 on_rollback: Callable[[], None] | None = None,
+                 pending: Callable[[], Any] | None = None):
         self.conn = conn
         self.lock = lock
         self.on_commit = on_commit
         self.on_rollback = on_rollback
+        self.pending = pending
         self.outer = False
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> Any:
         from archpal_desktop.core.errors import map_exception
 
         self.lock.acquire()
@@ -214,6 +217,7 @@ class Transaction:
             except sqlite3.Error as exc:
                 self.lock.release()
                 raise map_exception(exc) from exc
+        return self.pending() if self.pending is not None else None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         committed = False

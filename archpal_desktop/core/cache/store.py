@@ -71,8 +71,10 @@ class Store:
 
     # -- transactions -----------------------------------------------------------------------
     def transaction(self) -> Transaction:
+        """``with store.transaction() as changes:`` -- the writes inside commit together, and
+        ``changes`` (a :class:`Changes`) tells what they changed once the block is done."""
         return Transaction(self.conn, self._lock, on_commit=self.changes.committed,
-                           on_rollback=self.changes.rolled_back)
+                           on_rollback=self.changes.rolled_back, pending=self.changes.current)
 
     def _q(self, sql: str, params: Any = ()) -> list[dict]:
         cur = self.conn.execute(sql, tuple(params))
