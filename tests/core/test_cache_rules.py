@@ -10,7 +10,6 @@ import pytest
 import sqlite_utils
 
 from archpal_desktop.core.cache import connection as cache_connection
-from archpal_desktop.core.cache import store as cache_store
 from archpal_desktop.core.cache.connection import WrongThreadError
 from archpal_desktop.core.cache.schema import MIGRATIONS, SCHEMA_VERSION
 from archpal_desktop.core.errors import BadDataError, StorageError
@@ -66,8 +65,8 @@ def test_every_connection_the_app_opens_is_durable(tmp_path, desktops, s3, fixtu
         conn = real_open(path)
         opened.append(conn.settings)
         return conn
+    # every connection is made by this one function (the first one too, through open_checked)
     monkeypatch.setattr(cache_connection, "open_connection", spy)
-    monkeypatch.setattr(cache_store, "open_connection", spy)
     bucket, _ = fixture_bucket
     desk = desktops(ADA, bucket)
     conv = desk.store.create_conversation("Durable")

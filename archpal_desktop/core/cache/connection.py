@@ -188,6 +188,38 @@ def move_aside(path: Path, now: Callable[[], float] = time.time) -> Path:
     return aside
 
 
+def open_checked(path: Path) -> Connection:
+    """The first connection, migrated. A file SQLite cannot open is called damaged only when
+    its integrity check says so; then it is moved aside (kept, never deleted) and the person is
+    told where. Anything else is reported as it is, with the file left untouched."""
+    from archpal_desktop.core.cache.schema import migrate
+    from archpal_desktop.core.errors import BadDataError, StorageError
+
+    conn: Connection | None = None
+    try:
+        conn = open_connection(path)
+        migrate(conn)
+        return conn
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            sqlite3.Connection.close(conn)
+        problem = integrity_problem(path)
+        if problem is None:
+            raise StorageError(f"The local cache {path} could not be opened ({exc}); it was left "
+                               "as it is.", "Close other ArchPal windows and try again.") from exc
+        aside = move_aside(path)
+        log.error("cache %s failed its integrity check (%s); moved to %s", path, problem, aside)
+        raise BadDataError(
+            f"The local cache {path} is damaged (SQLite's integrity check: {problem}). It was "
+            f"moved to {aside}, kept as it was.",
+            "Start ArchPal again: it downloads your history again. Messages that were never "
+            "uploaded are still in the moved file; your IT helpdesk can recover them.") from exc
+    except BaseException:
+        if conn is not None:
+            sqlite3.Connection.close(conn)
+        raise
+
+
 class Transaction:
     """``with store.transaction() as changes:`` -- BEGIN IMMEDIATE ... COMMIT on this thread's
     connection; nested calls join the outer one. ``changes`` is what the transaction's writes
