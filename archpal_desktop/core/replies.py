@@ -32,6 +32,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout
 from archpal_desktop.core.assistant import (Cancelled, CancelToken, EmotionEvent, Event, Finished,
                                             Provider, StreamError, TextDelta, stream_reply)
+from archpal_desktop.core.assistant.events import Turn
 from archpal_desktop.core.assistant.prompt import build_request
 from archpal_desktop.core.errors import (ArchPalError, BadDataError, NotFoundError, OfflineError,
                                          ServiceUnavailableError)
@@ -68,6 +69,7 @@ class ReplyEvent:
     conversation_id: str
     reply_message_id: str
     event: Event
+    prefix: str = ""     # text the reply already had (Continue): the stream carries on from it
 
 
 @dataclass
@@ -142,14 +144,29 @@ class ReplyRunner:
         return msg
 
     def ask_again(self, user_message_id: str) -> None:
-        """Queue a reply to a message that has none (e.g. one sent from another device): only
-        ever on the student's explicit request."""
+        """Queue a (new) reply to the student's message, only ever on their explicit request: one
+        with no reply yet (e.g. sent from another device), or one already answered, whose new
+        reply is stored beside the first as an ordinary message (the first is kept)."""
         msg = self.store.get_message(user_message_id)
         if msg is None or msg.role != "user":
             raise NotFoundError("That message is no longer here.")
         with self.store.transaction():
-            if not self._row(user_message_id):
+            row = self._row(user_message_id)
+            if not row:
                 self._insert(user_message_id, msg.conversation_id)
+            elif row["state"] in ("done", "failed"):
+                self.store.conn.execute(
+                    f"UPDATE {TABLE} SET state='waiting', claimed_by=NULL, reply_message_id=NULL, "
+                    "last_error=NULL, device_id=? WHERE user_message_id=?", (self.device, user_message_id))
+
+    def continue_reply(self, reply_message_id: str) -> None:
+        """Queue a stopped (or failed) reply to carry on from its partial text, in the same message."""
+        with self.store.transaction():
+            cur = self.store.conn.execute(
+                f"UPDATE {TABLE} SET state='waiting', claimed_by=NULL, last_error='continue' WHERE "
+                "reply_message_id=? AND state='failed' AND device_id=?", (reply_message_id, self.device))
+        if cur.rowcount == 0:
+            raise NotFoundError("There is no stopped reply to continue here.")
 
     def _insert(self, user_message_id: str, conversation_id: str) -> None:
         seq = self.store.conn.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {TABLE}").fetchone()[0]
@@ -254,9 +271,22 @@ class ReplyRunner:
             f"UPDATE {TABLE} SET state=?, claimed_by=NULL, last_error=? WHERE user_message_id IN "
             f"({marks}) AND claimed_by=?", (state, error, *ids, self.me))
 
-    def _history(self, cid: str, reply_id: str) -> list[tuple[str, str]]:
-        return [(m.role, m.content) for m in self.store.load_messages(cid)
+    def _history(self, cid: str, reply_id: str, asked: set[str] | None = None) -> list[tuple[str, str]]:
+        """What the model reads. Of several answers to one question (Ask again) only the newest is
+        kept; a question that was never answered and is not being answered now (no reply yet,
+        from another device) is left out: the student chose not to have it answered."""
+        msgs = [m for m in self.store.load_messages(cid)
                 if m.message_id != reply_id and not (m.role == "assistant" and m.local_state)]
+        out: list[tuple[str, str]] = []
+        last_reply = max((i for i, m in enumerate(msgs) if m.role == "assistant"), default=-1)
+        for i, m in enumerate(msgs):
+            nxt = msgs[i + 1] if i + 1 < len(msgs) else None
+            if m.role == "assistant" and nxt is not None and nxt.role == "assistant":
+                continue
+            if (asked is not None and i > last_reply and m.role == "user" and m.message_id not in asked):
+                continue
+            out.append((m.role, m.content))
+        return out
 
     def _answer(self, batch: list[dict], providers: Sequence[Provider],
                 on_event: Callable[[ReplyEvent], None] | None,
@@ -267,13 +297,19 @@ class ReplyRunner:
                 self._release(batch, "done", "conversation deleted")
             return reply_id, True
         profile = self.store.get_profile() or {}
-        request = build_request(self._history(cid, reply_id), site_prompt=self.settings[cfg.SYSTEM_PROMPT],
+        asked = {r["user_message_id"] for r in batch}
+        request = build_request(self._history(cid, reply_id, asked), site_prompt=self.settings[cfg.SYSTEM_PROMPT],
                                 profile=profile)
         if not request.turns:
             with self.store.transaction():
                 self._release(batch, "done", "nothing to answer")
             return reply_id, True
         existing = self.store.get_message(reply_id)
+        prefix = ""
+        if existing is not None and any(r.get("last_error") == "continue" for r in batch) and existing.content:
+            # Continue: the partial reply is given back as the start of the answer (prefill)
+            prefix = existing.content
+            request.turns.append(Turn("assistant", prefix.rstrip()))
         parts: list[str] = []
         emotion: str | None = None
         last_save = 0.0
@@ -286,24 +322,24 @@ class ReplyRunner:
                 return event.error
             if existing is None or existing.local_state != "streaming":
                 # the first sign of life: the bubble appears now, never for an unreachable model
-                existing = self._begin(cid, reply_id, existing, profile)
+                existing = self._begin(cid, reply_id, existing, profile, keep=prefix)
             if isinstance(event, TextDelta):
                 parts.append(event.text)
                 if time.monotonic() - last_save >= SAVE_EVERY_S:
-                    self.store.update_message(reply_id, content="".join(parts))
+                    self.store.update_message(reply_id, content=prefix + "".join(parts))
                     last_save = time.monotonic()
             elif isinstance(event, EmotionEvent):
                 emotion = event.emotion
             elif isinstance(event, Finished):
                 model = event.model
             if on_event is not None:
-                on_event(ReplyEvent(cid, reply_id, event))
+                on_event(ReplyEvent(cid, reply_id, event, prefix))
             if isinstance(event, (Finished, StreamError, Cancelled)):
                 final = event
                 break
         if isinstance(final, Finished):
             with self.store.transaction():
-                self.store.update_message(reply_id, content=final.text, emotion=final.emotion,
+                self.store.update_message(reply_id, content=prefix + final.text, emotion=final.emotion,
                                           model=model, local_state=None)
                 for row in batch:
                     msg = self.store.get_message(row["user_message_id"])
@@ -311,7 +347,7 @@ class ReplyRunner:
                         self.store.update_message(msg.message_id, local_state=None)
                 self._release(batch, "done")
             return reply_id, True
-        partial = getattr(final, "partial_text", "") or "".join(parts)
+        partial = prefix + (getattr(final, "partial_text", "") or "".join(parts))
         why = final.error.code if isinstance(final, StreamError) else "stopped"
         with self.store.transaction():
             self.store.update_message(reply_id, content=partial, local_state="failed",
@@ -319,9 +355,10 @@ class ReplyRunner:
             self._release(batch, "failed", why)
         return reply_id, False
 
-    def _begin(self, cid: str, reply_id: str, existing: Message | None, profile: dict) -> Message:
-        if existing is not None:   # a retry: the same message, emptied, streams again
-            return self.store.update_message(reply_id, content="", local_state="streaming")
+    def _begin(self, cid: str, reply_id: str, existing: Message | None, profile: dict,
+               keep: str = "") -> Message:
+        if existing is not None:   # a retry: the same message, emptied (or kept: Continue), streams again
+            return self.store.update_message(reply_id, content=keep, local_state="streaming")
         return self.store.add_message(cid, "assistant", "", message_id=reply_id,
                                       course_number=profile.get("course_number", ""),
                                       model="", local_state="streaming")
