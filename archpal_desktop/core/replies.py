@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 TABLE = "reply_queue"
 SAVE_EVERY_S = 0.5
+CONTINUE_PROMPT = ("(You were stopped mid-reply. Continue exactly where you stopped, without "
+                   "repeating anything already said.)")
 #: errors after which the queue waits for the network rather than reporting a failure
 TRANSIENT = (OfflineError, ServiceUnavailableError)
 
@@ -273,12 +275,16 @@ class ReplyRunner:
 
     def _history(self, cid: str, reply_id: str, asked: set[str] | None = None) -> list[tuple[str, str]]:
         """What the model reads. Of several answers to one question (Ask again) only the newest is
-        kept; a question that was never answered and is not being answered now (no reply yet,
-        from another device) is left out: the student chose not to have it answered."""
+        kept; a question that was never answered nor queued here (no reply yet, e.g. from another
+        device) and is not being answered now is left out: the student chose not to have it
+        answered (the window asks; never folded in silently)."""
         msgs = [m for m in self.store.load_messages(cid)
                 if m.message_id != reply_id and not (m.role == "assistant" and m.local_state)]
         out: list[tuple[str, str]] = []
         last_reply = max((i for i, m in enumerate(msgs) if m.role == "assistant"), default=-1)
+        if asked is not None:   # questions queued here (even ones whose reply failed) stay asked
+            asked = asked | {r["user_message_id"] for r in self.store._q(
+                f"SELECT user_message_id FROM {TABLE} WHERE conversation_id=?", (cid,))}
         for i, m in enumerate(msgs):
             nxt = msgs[i + 1] if i + 1 < len(msgs) else None
             if m.role == "assistant" and nxt is not None and nxt.role == "assistant":
@@ -307,9 +313,10 @@ class ReplyRunner:
         existing = self.store.get_message(reply_id)
         prefix = ""
         if existing is not None and any(r.get("last_error") == "continue" for r in batch) and existing.content:
-            # Continue: the partial reply is given back as the start of the answer (prefill)
+            # Continue: the partial reply goes back as said, then a request to carry on (not a
+            # prefill: Claude refuses one beside the forced emotion tool call)
             prefix = existing.content
-            request.turns.append(Turn("assistant", prefix.rstrip()))
+            request.turns += [Turn("assistant", prefix.rstrip()), Turn("user", CONTINUE_PROMPT)]
         parts: list[str] = []
         emotion: str | None = None
         last_save = 0.0

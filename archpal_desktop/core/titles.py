@@ -34,9 +34,9 @@ def title_from_message(text: str) -> str:
     first = next((line for line in text.splitlines() if line.strip() and not line.startswith("📎")), "")
     first = _MARKUP.sub(" ", first)
     first = _SPACE.sub(" ", first).strip()
-    # the first sentence is usually the topic
-    first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(" .,;:")
-    trimmed = _FILLER.sub("", first).strip() or first
+    # the first sentence after a greeting is usually the topic
+    first = _FILLER.sub("", first, count=1).strip() or first
+    trimmed = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(" .,;:")
     if not trimmed:
         return ""
     return _clip(trimmed[0].upper() + trimmed[1:])
