@@ -278,9 +278,9 @@ class ChatView(QListView):
         self._unhighlight.timeout.connect(self._clear_highlight)
         self._cards_timer = QTimer(self, singleShot=True, interval=0)
         self._cards_timer.timeout.connect(self.sync_cards)
-        self.chat_model.rowsInserted.connect(self._cards_timer.start)
-        self.chat_model.dataChanged.connect(self._cards_timer.start)
-        self.selectionModel().currentChanged.connect(self._cards_timer.start)
+        self.chat_model.rowsInserted.connect(lambda *_a: self._cards_timer.start())
+        self.chat_model.dataChanged.connect(lambda *_a: self._cards_timer.start())
+        self.selectionModel().currentChanged.connect(lambda *_a: self._cards_timer.start())
 
     # -- content ------------------------------------------------------------------------------
     def show_messages(self, conversation_id: str | None, messages: list[Message]) -> None:
