@@ -29,6 +29,7 @@ class MessageEdit(QPlainTextEdit):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.spelling = None
+        self.too_long_bytes = 0
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -50,6 +51,13 @@ class MessageEdit(QPlainTextEdit):
             self.files_dropped.emit(files)
             return
         if source.hasText():
+            size = source.data("text/plain").size()
+            if size > 4 * core_att.MAX_TEXT_CHARS:
+                # surely too long (UTF-8 takes at most 4 bytes a character): say so without
+                # copying megabytes into Python strings on the UI thread
+                self.long_paste.emit("")
+                self.too_long_bytes = size
+                return
             text = source.text()
             if len(text) > PASTE_AS_ATTACHMENT:
                 self.long_paste.emit(text)
@@ -271,6 +279,12 @@ class Composer(QWidget):
 
     def _long_paste(self, text: str) -> None:
         self.show_error("")
+        if not text and self.edit.too_long_bytes:
+            size, self.edit.too_long_bytes = self.edit.too_long_bytes, 0
+            self.show_error(f"The pasted text is too long to send ({size / 1_048_576:.1f} MB; ArchPal takes up "
+                            f"to {core_att.MAX_TEXT_CHARS:,} characters per message). Nothing was pasted; "
+                            "it is still on your clipboard.")
+            return
         try:
             att = core_att.Attachment("Pasted text", core_att.check_text("The pasted text", text), "text")
         except core_att.AttachmentError as exc:
