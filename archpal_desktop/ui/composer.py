@@ -55,8 +55,8 @@ class MessageEdit(QPlainTextEdit):
             if size > 4 * core_att.MAX_TEXT_CHARS:
                 # surely too long (UTF-8 takes at most 4 bytes a character): say so without
                 # copying megabytes into Python strings on the UI thread
-                self.long_paste.emit("")
                 self.too_long_bytes = size
+                self.long_paste.emit("")
                 return
             text = source.text()
             if len(text) > PASTE_AS_ATTACHMENT:
