@@ -20,7 +20,7 @@ class Chip(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         words = att.words
         self.open_button = QToolButton(self)
-        self.open_button.setText(f"📎 {att.name} · {words:,} word{'s' if words != 1 else ''}")
+        self.open_button.setText(f"{att.name} · {words:,} word{'s' if words != 1 else ''}")
         self.open_button.setAutoRaise(True)
         self.open_button.setAccessibleName(f"Open the attached {att.name}")
         self.open_button.setToolTip("See the text that will be sent")

@@ -134,7 +134,7 @@ class Composer(QWidget):
         self.edit.setAcceptDrops(True)
         self.chips = ChipRow(self)
         self.attach_button = QToolButton(self)
-        self.attach_button.setText("📎")
+        self.attach_button.setText("Attach…")
         self.attach_button.setObjectName("attachButton")
         self.attach_button.setAccessibleName("Attach a draft")
         self.attach_button.setToolTip("Attach a draft (.docx, .pdf, .odt, .txt, .md): its text is read on "

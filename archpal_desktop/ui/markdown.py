@@ -51,7 +51,7 @@ def display_source(content: str, *, limit: int = DISPLAY_LIMIT) -> Source:
             if kind == "attachment":
                 found.append((a, b))
                 words = attachments.count_words(b)
-                pieces.append(f"📎 {a} · attached, {words:,} word{'s' if words != 1 else ''}")
+                pieces.append(f"Attached: {a} · {words:,} word{'s' if words != 1 else ''}")
             else:
                 pieces.append(a)
         text = "".join(pieces)

@@ -26,7 +26,8 @@ class SpellHighlighter(QSyntaxHighlighter):
         self._known: dict[str, bool] = {}
         self.ignored: set[str] = set()
         self.fmt = QTextCharFormat()
-        self.fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SpellCheckUnderline)
+        # a wave drawn by us: the style's spell-check underline is a plain line on some platforms
+        self.fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         self.fmt.setUnderlineColor(QColor("#d0312d"))
 
     def set_checker(self, checker) -> None:

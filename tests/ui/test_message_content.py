@@ -345,7 +345,7 @@ def test_a_dropped_draft_becomes_a_chip_and_is_sent_as_a_marked_block(qtbot, mak
     card = card_of(qtbot, w, w.chat.chat_model.shown()[0], "open_0") if w.chat.card(
         w.chat.chat_model.shown()[0].message_id) else None
     shown = markdown.display_source(stored).text
-    assert "📎 essay.docx · attached, 6 words" in shown and "Shade lowers heat." not in shown
+    assert "Attached: essay.docx · 6 words" in shown and "Shade lowers heat." not in shown
     del card
 
 
@@ -431,7 +431,7 @@ def test_spelling_marks_and_a_right_click_suggestion_fixes_the_word(qtbot, make_
     qtbot.keyClicks(edit, "My thesis is clear and strnog")
     assert edit.spelling.misspelled() == ["strnog"]
     fmts = edit.document().lastBlock().layout().formats()
-    assert any(r.format.underlineStyle() == r.format.UnderlineStyle.SpellCheckUnderline for r in fmts)
+    assert any(r.format.underlineStyle() == r.format.UnderlineStyle.WaveUnderline for r in fmts)
     rect = edit.cursorRect()   # the caret sits after the misspelled word
     pos = QPoint(rect.left() - 6, rect.center().y())
     chosen = []
