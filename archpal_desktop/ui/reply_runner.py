@@ -1,4 +1,4 @@
-"""Getting ArchPal's reply into the window, through the core's reply runner (core.replies).
+"""Getting ArchPal's reply into the window, through the core's reply runner (core.assistant.queue).
 
 ``send`` stores the student's message (and queues it) on the database worker; ``kick`` runs
 ``ReplyRunner.run_pending`` on a network worker, which answers this computer's queue in order
@@ -116,20 +116,19 @@ class ReplyController(QObject):
         store, runner = self.state.store, self.runner
 
         def work():
-            conv = store.get_conversation(cid) if cid else None
-            if conv is None:
-                conv = store.create_conversation()
+            # the core creates the conversation if there is none yet, and clears the draft, in
+            # the one transaction that stores the message; the title joins that transaction
             named = ""
             with store.transaction():
-                if conv.message_count == 0 and titles.is_default_title(conv.title, conv.created_at):
+                for mid in also:
+                    runner.ask_again(mid)
+                msg = runner.send(cid, text)
+                conv = store.get_conversation(msg.conversation_id)
+                if conv.message_count <= 1 and titles.is_default_title(conv.title, conv.created_at):
                     named = titles.title_from_message(text)
                     if named:   # synced like a rename; a title someone chose is never replaced
                         store.rename_conversation(conv.conversation_id, named)
-                for mid in also:
-                    runner.ask_again(mid)
-                msg = runner.send(conv.conversation_id, text)
-                store.set_draft(conv.conversation_id, "")
-            return store.get_conversation(conv.conversation_id), msg, named
+            return store.get_conversation(msg.conversation_id), msg, named
 
         def done(result) -> None:
             conv, msg, named = result
