@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QMouseEvent, QTextCursor
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from archpal_desktop.core import layout, titles
@@ -341,12 +341,13 @@ def test_a_dropped_draft_becomes_a_chip_and_is_sent_as_a_marked_block(qtbot, mak
     assert "Cities need trees.\n\nShade lowers heat." in stored
     assert "Shade lowers heat." in bedrock.requests[-1].body["messages"][0]["content"][0]["text"]
     assert not w.composer.chips.chips
-    # the bubble shows the chip line, not the whole draft, and offers to open it
-    card = card_of(qtbot, w, w.chat.chat_model.shown()[0], "open_0") if w.chat.card(
-        w.chat.chat_model.shown()[0].message_id) else None
-    shown = markdown.display_source(stored).text
+    # the bubble shows one line for the draft, not all of it, and its card offers to open it
+    question = w.chat.chat_model.shown()[0]
+    w.chat.setCurrentIndex(w.chat.chat_model.index(0))
+    card = card_of(qtbot, w, question, "open_0")
+    shown = card.text.toPlainText()
     assert "Attached: essay.docx · 6 words" in shown and "Shade lowers heat." not in shown
-    del card
+    assert card.buttons["open_0"].text() == "Open essay.docx"
 
 
 def test_paperclip_reads_odt_and_pdf_and_a_chip_can_be_removed(qtbot, make_window, state, tmp_path, monkeypatch):
