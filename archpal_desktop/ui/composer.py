@@ -110,13 +110,22 @@ class Composer(QWidget):
 
     # -- spelling and workers -------------------------------------------------------------------
     def enable_spelling(self, tasks) -> None:
-        """Load the word lists on a worker, then underline (nothing is marked until then)."""
-        from archpal_desktop.ui.spelling import SpellHighlighter, load_checker
+        """Spell checking, its word lists loaded on a worker when the student first types (not
+        during start-up, which they would slow); nothing is marked until then."""
         self.tasks = tasks
-        if self.edit.spelling is None:
-            self.edit.spelling = SpellHighlighter(self.edit.document())
+        self._spelling_wanted = True
+        if self.edit.toPlainText():
+            self._load_spelling()
+
+    _spelling_wanted = False
+
+    def _load_spelling(self) -> None:
+        from archpal_desktop.ui.spelling import SpellHighlighter, load_checker
+        self._spelling_wanted = False
+        self.edit.spelling = SpellHighlighter(self.edit.document())
         hl = self.edit.spelling
-        tasks.run_in_background(lambda: load_checker(), hl.set_checker, lambda _e: None)
+        self.tasks.run_in_background(lambda: load_checker(), hl.set_checker,
+                                     lambda exc: self.edit.setToolTip(f"Spell checking is off ({exc})."))
 
     # -- size -----------------------------------------------------------------------------------
     def _fit(self) -> None:
@@ -323,6 +332,8 @@ class Composer(QWidget):
             self.draft_changed.emit(self.content())
 
     def _text_changed(self) -> None:
+        if self._spelling_wanted and self.tasks is not None:
+            self._load_spelling()
         self._update()
         self._count_timer.start()
         if not self._loading_draft:

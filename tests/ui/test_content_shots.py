@@ -48,12 +48,12 @@ def test_content_scenes(qtbot, make_window, state, bedrock, theme_manager, tmp_p
     assert w.companion.emotion == "default"
     save_shot(w, f"stopped_reply_{mode}")
     # the composer with an attached draft and spelling marks
-    qtbot.waitUntil(lambda: w.composer.edit.spelling is not None and w.composer.edit.spelling.checker is not None,
-                    timeout=15000)
     drop(w.composer.edit, [make_docx(tmp_path / "essay-draft.docx", ["Cities need more trees.",
                                                                      "Shade lowers the heat in summer."])])
     qtbot.waitUntil(lambda: len(w.composer.chips.chips) == 1, timeout=5000)
     qtbot.keyClicks(w.composer.edit, "Could you chek my introdution and tell me if the claim is clear?")
+    qtbot.waitUntil(lambda: w.composer.edit.spelling is not None and w.composer.edit.spelling.checker is not None,
+                    timeout=15000)
     qtbot.waitUntil(lambda: w.composer.edit.spelling.misspelled() == ["chek", "introdution"], timeout=3000)
     qtbot.waitUntil(w.composer.chips.chips[0].isVisible, timeout=3000)
     qtbot.waitUntil(lambda: w.composer.words.text() == "13 words + 10 attached", timeout=3000)

@@ -429,8 +429,9 @@ def test_live_word_count(qtbot, make_window, state):
 def test_spelling_marks_and_a_right_click_suggestion_fixes_the_word(qtbot, make_window, state):
     w = make_window()
     edit = w.composer.edit
-    qtbot.waitUntil(lambda: edit.spelling is not None and edit.spelling.checker is not None, timeout=15000)
+    assert edit.spelling is None          # the word lists wait for the first key, not start-up
     qtbot.keyClicks(edit, "My thesis is clear and strnog")
+    qtbot.waitUntil(lambda: edit.spelling is not None and edit.spelling.checker is not None, timeout=15000)
     assert edit.spelling.misspelled() == ["strnog"]
     fmts = edit.document().lastBlock().layout().formats()
     assert any(r.format.underlineStyle() == r.format.UnderlineStyle.WaveUnderline for r in fmts)
