@@ -104,8 +104,17 @@ class MessageCard(QWidget):
                 f"selection-background-color: {sel.name()}; selection-color: {c.text if msg.role == 'user' else fg}; }}")
             self.text.setAccessibleName("Your message" if msg.role == "user" else "ArchPal's reply")
             self._code_buttons(doc)
+        focused = next((k for k, b in self.buttons.items() if b.hasFocus()), None)
         self._buttons(msg, state)
         self._place()
+        # rebuilt buttons must not drop the keyboard focus, nor the Tab order
+        if focused is not None:
+            b = self.buttons.get(focused)
+            if b is not None and b.isEnabled():
+                b.setFocus()
+            elif self.has_text:
+                self.text.setFocus()
+        self.view._chain_focus()
 
     def _alt_key(self, msg: Message) -> tuple:
         alts = self.view.chat_model.alternatives(msg)

@@ -92,10 +92,48 @@ def test_reply_text_is_selectable_by_keyboard_and_mouse(qtbot, make_window, stat
     assert text.textCursor().selectedText() == "Start with your thesis. Then list three reasons."
     qtbot.keyClick(text, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "Start with your thesis. Then list three reasons."
+    # the reply's buttons come next in the Tab order, each a named, focusable button
+    qtbot.keyClick(text, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is card.buttons["copy"]
+    qtbot.keyClick(card.buttons["copy"], Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is card.buttons["copy_md"]
+    assert [b.accessibleName() for b in card.buttons.values()] == [
+        "Copy the reply", "Copy the reply as Markdown", "Ask again: another answer to the same question"]
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(card.buttons["copy_md"], Qt.Key.Key_Space)
+    assert QGuiApplication.clipboard().text() == "Start with your thesis. Then list three reasons."
     # mouse: a double-click selects the word under it
     vp = text.viewport()
     qtbot.mouseDClick(vp, Qt.MouseButton.LeftButton, pos=QPoint(8, 8))
     assert text.textCursor().selectedText() == "Start"
+
+
+def test_the_row_under_the_mouse_gets_its_card_and_a_streaming_reply_its_stop_button(
+        qtbot, make_window, state, bedrock):
+    long = " ".join(f"word{i}" for i in range(400))
+    bedrock.script(Reply(text="Short answer.", emotion="smile"),
+                   Reply(text=long, emotion="point", piece_size=6, delay=0.02))
+    w = make_window()
+    send(qtbot, w, "First question")
+    qtbot.waitUntil(lambda: len(w.chat.chat_model.messages()) == 2, timeout=5000)
+    wait_idle(qtbot, state)
+    question = w.chat.chat_model.shown()[0]
+    w.chat.setCurrentIndex(w.chat.chat_model.index(1))
+    qtbot.waitUntil(lambda: w.chat.card(question.message_id) is None, timeout=3000)
+    rect = w.chat.visualRect(w.chat.chat_model.index(0))
+    qtbot.mouseMove(w.chat.viewport(), rect.center())
+    card = card_of(qtbot, w, question, "edit")
+    assert card.text.isVisible()
+    send(qtbot, w, "Second question, at length")
+    qtbot.waitUntil(lambda: last_reply(w).local_state == "streaming", timeout=5000)
+    card = card_of(qtbot, w, last_reply(w), "stop")
+    qtbot.waitUntil(card.buttons["stop"].isVisible, timeout=3000)
+    assert not card.text.isVisible()       # the streaming text is painted, not re-laid out per token
+    qtbot.mouseClick(card.buttons["stop"], Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, state)
+    stopped = last_reply(w)
+    assert stopped.local_state == "failed" and "Stopped" in w.chat.delegate.meta_text(stopped)
+    assert set(card_of(qtbot, w, stopped, "continue").buttons) >= {"copy", "continue", "ask_again"}
 
 
 def test_task_lists_quotes_and_table_headers_render_right(qapp):
