@@ -78,7 +78,8 @@ class ChatView(QListView):
         self._stick = True
         self.doItemsLayout()
         self.scrollToBottom()
-        self.sync_cards()
+        # the cards come a turn later (the reset started their timer): the painted bubbles look
+        # the same, and opening a conversation paints first
 
     def append_message(self, msg: Message) -> None:
         self.chat_model.append(msg)

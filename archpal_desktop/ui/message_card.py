@@ -76,6 +76,7 @@ class MessageCard(QWidget):
         self._bar.setSpacing(2)
         self.buttons: dict[str, QToolButton] = {}
         self.code_buttons: list[QToolButton] = []
+        self._shape: tuple = ()
         self.has_text = False
 
     # -- content --------------------------------------------------------------------------------
@@ -135,29 +136,22 @@ class MessageCard(QWidget):
             b.show()
 
     def _buttons(self, msg: Message, state: str) -> None:
-        while self._bar.count():
-            item = self._bar.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        self.buttons = {}
         view, model = self.view, self.view.chat_model
+        specs: list[tuple] = []   # (key, text, accessible name, slot, tooltip, enabled, focusable)
 
-        def add(key: str, text: str, name: str, slot, tip: str = "") -> None:
-            b = _button(self.bar, text, name, slot, tip)
-            self.buttons[key] = b
-            self._bar.addWidget(b)
+        def add(key: str, text: str, name: str, slot, tip: str = "", enabled: bool = True,
+                focusable: bool = True) -> None:
+            specs.append((key, text, name, slot, tip, enabled, focusable))
         mid = msg.message_id
         if msg.role == "assistant":
             alts = model.alternatives(msg)
             if len(alts) > 1:
                 pos = next(i for i, m in enumerate(alts) if m.message_id == mid)
-                add("prev", "‹", "Previous answer", lambda: view.show_alternative(mid, -1))
-                self.buttons["prev"].setEnabled(pos > 0)
-                add("count", f"{pos + 1} / {len(alts)}", f"Answer {pos + 1} of {len(alts)}", lambda: None)
-                self.buttons["count"].setFocusPolicy(Qt.FocusPolicy.NoFocus)
-                self.buttons["count"].setAutoRaise(True)
-                add("next", "›", "Next answer", lambda: view.show_alternative(mid, 1))
-                self.buttons["next"].setEnabled(pos < len(alts) - 1)
+                add("prev", "‹", "Previous answer", lambda: view.show_alternative(mid, -1), enabled=pos > 0)
+                add("count", f"{pos + 1} / {len(alts)}", f"Answer {pos + 1} of {len(alts)}", lambda: None,
+                    focusable=False)
+                add("next", "›", "Next answer", lambda: view.show_alternative(mid, 1),
+                    enabled=pos < len(alts) - 1)
             if state == "streaming":
                 add("stop", "Stop", "Stop the reply", view.stop_requested.emit, "Stop the reply (Esc)")
             else:
@@ -171,8 +165,7 @@ class MessageCard(QWidget):
                     add("retry", "Retry", "Retry the reply", lambda: view.retry_requested.emit(mid))
                 if model.is_last_run(msg) and state != "failed":
                     add("ask_again", "Ask again", "Ask again: another answer to the same question",
-                        lambda: view.ask_again(mid))
-                    self.buttons["ask_again"].setEnabled(not model.answering)
+                        lambda: view.ask_again(mid), enabled=not model.answering)
         else:
             add("copy", "Copy", "Copy the message", lambda: view.copy_message(self.msg))
             add("edit", "Edit as new", "Edit as a new message",
@@ -180,8 +173,7 @@ class MessageCard(QWidget):
                 "Put this text in the message box to change and send it (nothing sent is rewritten)")
             if state == "unanswered":
                 add("ask_now", "Ask now", "Ask ArchPal to answer this now",
-                    lambda: view.ask_now_requested.emit(mid))
-                self.buttons["ask_now"].setEnabled(not model.answering)
+                    lambda: view.ask_now_requested.emit(mid), enabled=not model.answering)
         source = markdown.display_source(msg.content)
         if source.truncated:
             add("show_all", "Show all", "Show the whole message", lambda: view.show_all(self.msg),
@@ -189,6 +181,24 @@ class MessageCard(QWidget):
         for i, (name, _text) in enumerate(source.attachments):
             add(f"open_{i}", f"Open {name}", f"Open the attached {name}",
                 lambda _=False, i=i: view.open_attachment(self.msg, i))
+        shape = (mid,) + tuple((k, t, n) for k, t, n, *_rest in specs)
+        if shape == self._shape:   # the same buttons: only their enabled state may change
+            for k, *_r, enabled, _f in specs:
+                self.buttons[k].setEnabled(enabled)
+            return
+        self._shape = shape
+        while self._bar.count():
+            item = self._bar.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.buttons = {}
+        for key, text, name, slot, tip, enabled, focusable in specs:
+            b = _button(self.bar, text, name, slot, tip)
+            b.setEnabled(enabled)
+            if not focusable:
+                b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.buttons[key] = b
+            self._bar.addWidget(b)
         self.bar.adjustSize()
 
     # -- geometry -------------------------------------------------------------------------------

@@ -33,6 +33,15 @@ def last_reply(w):
     return next(m for m in reversed(w.chat.chat_model.shown()) if m.role == "assistant")
 
 
+def button_of(qtbot, w, msg, key):
+    """The card's button ``key`` once shown (cards rebuild their buttons as state changes)."""
+    def ready():
+        card = w.chat.card(msg.message_id)
+        return card is not None and key in card.buttons and card.buttons[key].isVisible()
+    qtbot.waitUntil(ready, timeout=5000)
+    return w.chat.card(msg.message_id).buttons[key]
+
+
 def card_of(qtbot, w, msg, button=None):
     qtbot.waitUntil(lambda: w.chat.card(msg.message_id) is not None and (
         button is None or button in w.chat.card(msg.message_id).buttons), timeout=5000)

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from archpal_desktop.localstack.bedrock import Reply
 from tests.ui.conftest import save_shot, wait_idle
+from tests.ui.test_message_content import button_of
 
 
 def send(qtbot, w, text):
@@ -59,11 +60,8 @@ def test_reply_streams_in_place_and_can_be_stopped_then_retried(qtbot, make_wind
     # a stop is not a failure: "Stopped", and the reply's own Continue button carries it on in
     # the same bubble
     msg = w.chat.chat_model.messages()[1]
-    qtbot.waitUntil(lambda: w.chat.card(msg.message_id) is not None
-                    and "continue" in w.chat.card(msg.message_id).buttons, timeout=5000)
+    button = button_of(qtbot, w, msg, "continue")
     assert "Stopped" in w.chat.delegate.meta_text(msg)
-    button = w.chat.card(msg.message_id).buttons["continue"]
-    assert button.isVisible()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: shown_texts(w)[-1][1:] == (text + "A complete answer.", None), timeout=5000)
     wait_idle(qtbot, state)
