@@ -125,6 +125,12 @@ class MessageDelegate(QStyledItemDelegate):
         when = time_text(msg.timestamp)
         state = STATE_TEXT.get(self.state(msg))
         parts = [who, when] + ([state] if state else [])
+        if msg.role == "assistant":
+            alts = self._view.chat_model.alternatives(msg)
+            if len(alts) > 1 and self._view.cards.get(msg.message_id) is None:
+                # the switch is on the card; a painted row still says there is more than one
+                pos = next(i for i, m in enumerate(alts) if m.message_id == msg.message_id)
+                parts.append(f"answer {pos + 1} of {len(alts)}")
         if len(msg.content) > markdown.DISPLAY_LIMIT:
             parts.append(f"{len(msg.content):,} characters, the start shown")
         return "  ·  ".join(p for p in parts if p)
