@@ -145,6 +145,33 @@ def test_the_row_under_the_mouse_gets_its_card_and_a_streaming_reply_its_stop_bu
     assert set(card_of(qtbot, w, stopped, "continue").buttons) >= {"copy", "continue", "ask_again"}
 
 
+def test_a_click_on_a_link_in_a_reply_follows_the_safe_link_policy(qtbot, make_window, state, bedrock,
+                                                                     monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+    opened = []
+    # replaced: a test must not start the desktop's browser (no local server can stand in)
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toString()) or True))
+    bedrock.script(Reply(text="See [the guide](https://example.edu/guide) or [this](file:///etc/passwd).",
+                         emotion="point"))
+    w = make_window()
+    refused = []
+    w.chat.link_refused.connect(refused.append)
+    send(qtbot, w, "Any reading?")
+    qtbot.waitUntil(lambda: len(w.chat.chat_model.messages()) == 2, timeout=5000)
+    wait_idle(qtbot, state)
+    card = card_of(qtbot, w, last_reply(w), "copy")
+    doc = card.text.document()
+
+    def click(word: str) -> None:
+        cur = doc.find(word)
+        r = card.text.cursorRect(cur)
+        qtbot.mouseClick(card.text.viewport(), Qt.MouseButton.LeftButton, pos=r.center() - QPoint(4, 0))
+    click("guide")
+    assert opened == ["https://example.edu/guide"]
+    click("this")
+    assert refused == ["file:///etc/passwd"] and len(opened) == 1
+
+
 def test_task_lists_quotes_and_table_headers_render_right(qapp):
     from PySide6.QtGui import QFont, QTextBlockFormat, QTextTable
     md = ("- [ ] draft\n- [x] outline\n\n> a quoted line\n\n| Part | Words |\n|---|---|\n| Intro | 200 |\n\nafter")
