@@ -56,7 +56,7 @@ def _lexer(language: str):
     from pygments.util import ClassNotFound
     try:
         return get_lexer_by_name(language, stripnl=False, ensurenl=False)
-    except ClassNotFound:
+    except (ClassNotFound, ImportError):   # unknown, or a language the installer left out
         return None
 
 
