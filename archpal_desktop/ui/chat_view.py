@@ -340,6 +340,9 @@ class ChatView(QListView):
 
     def leaveEvent(self, event) -> None:  # noqa: N802
         super().leaveEvent(event)
+        if self._hover is not None:   # the mouse left the conversation: its card can go
+            self._hover = None
+            self._cards_timer.start()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:

@@ -64,7 +64,7 @@ def display_source(content: str, *, limit: int = DISPLAY_LIMIT) -> Source:
 class SafeDocument(QTextDocument):
     """A text document that never loads an image, style sheet or any other resource."""
 
-    code_blocks: list = []
+    code_blocks: list = []   # set per document by make_document (where the "Copy code" buttons go)
 
     def loadResource(self, kind: int, url: QUrl):  # noqa: N802 - Qt override
         return None

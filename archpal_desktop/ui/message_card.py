@@ -68,7 +68,6 @@ class MessageCard(QWidget):
         self._key: tuple | None = None
         self.text = BubbleText(self)
         self.text.anchorClicked.connect(lambda url: view.activate_link(url.toString()))
-        self.text.customContextMenuRequested.connect(lambda _p: None)
         self.bar = QWidget(self)
         self.bar.setObjectName("messageActions")
         self._bar = QHBoxLayout(self.bar)
