@@ -109,6 +109,7 @@ class ReplyController(QObject):
         box.rejected.connect(lambda: self.question is box and (setattr(self, "question", None),
                                                                self.send_cancelled.emit(text)))
         box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.question = box
         box.open()
 
