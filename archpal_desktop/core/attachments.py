@@ -14,10 +14,9 @@ Every failure is an :class:`AttachmentError` whose words say why and what to do.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
+from typing import Any
 
 SUFFIXES = (".docx", ".pdf", ".odt", ".txt", ".md")
 MAX_FILE_BYTES = 20 * 1024 * 1024     # a long thesis as .docx with images is well under this
@@ -144,7 +143,10 @@ def _read_plain(p: Path) -> str:
     return data.decode("cp1252", errors="replace")
 
 
-def _zip_xml(p: Path, member: str) -> ElementTree.Element:
+def _zip_xml(p: Path, member: str) -> Any:
+    # imported here: ElementTree costs ~16 ms, and the window imports this module at start-up
+    import zipfile
+    from xml.etree import ElementTree
     with zipfile.ZipFile(p) as zf:
         info = zf.getinfo(member)
         if info.file_size > MAX_XML_BYTES:
