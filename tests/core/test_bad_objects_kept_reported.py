@@ -42,6 +42,7 @@ def test_the_student_is_told_plainly_when_their_message_cannot_be_uploaded(deskt
     assert cid in result.blocked
     said = [err for err in result.errors if "cannot be uploaded" in err]
     assert len(said) == 1, result.errors
+    assert result.errors[0] == said[0]          # first: the window's status line shows it
     assert "saved on this computer" in said[0] and _key(cid) in said[0]
     assert "IT helpdesk" in said[0]
     # nothing was written over the bad file

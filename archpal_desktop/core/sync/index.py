@@ -61,7 +61,7 @@ class IndexStep:
                       f"{titles}{more} are saved on this computer and uploaded, but the web app cannot "
                       f"list them: the conversation index ({self.key}) is malformed, so it was left as "
                       "it is. Ask your IT helpdesk to repair or remove that file; ArchPal adds them to "
-                      "the index at the next sync after that.")
+                      "the index at the next sync after that.", first=True)
 
     def get(self, result: "SyncResult | None" = None) -> tuple[list[dict], str]:
         body, etag = self.e.remote.get(self.key)
