@@ -111,9 +111,12 @@ class AuthSession:
                           retries={"mode": "standard", "max_attempts": 3}))
         self._lock = threading.RLock()
         self.renew_margin = RENEW_MARGIN
+        self._provider = None
         self._reset()
 
     def _reset(self) -> None:
+        self.via = "password"  # how this session signed in: "password" (SRP) or "browser"
+        self.revoked = False   # the last sign-out revoked the refresh token at Cognito
         self.sub: str | None = None
         self.email: str = ""
         self.id_claims: dict[str, Any] = {}
@@ -233,12 +236,47 @@ class AuthSession:
             raise AuthError(f"Unknown sign-in step {name!r}.")
         return self._next(resp, challenge.email, challenge.username)
 
+    # -- browser sign-in (core/auth/browser.py) ----------------------------------------------
+    def sign_in_mode(self) -> str:
+        from archpal_desktop.core.auth.browser import sign_in_mode
+
+        return sign_in_mode(self.settings)
+
+    def provider(self):
+        """The pool's OIDC endpoints (discovery; network the first time, then kept)."""
+        from archpal_desktop.core.auth.browser import cognito_provider
+
+        if self._provider is None:
+            self._provider = cognito_provider(self.settings)
+        return self._provider
+
+    def browser_sign_in(self, timeout: float | None = None):
+        """A :class:`~archpal_desktop.core.auth.browser.BrowserSignIn` for this session."""
+        from archpal_desktop.core.auth.browser import BrowserSignIn
+
+        return BrowserSignIn(self) if timeout is None else BrowserSignIn(self, timeout)
+
+    def adopt_browser_tokens(self, token: dict, *, nonce: str) -> None:
+        from archpal_desktop.core.auth.browser import as_result
+
+        self._accept(as_result(token), "", nonce=nonce, via="browser")
+
+    def hosted_logout_url(self) -> str:
+        from archpal_desktop.core.auth.browser import hosted_logout_url
+
+        return hosted_logout_url(self.settings, self.client_id, self.provider())
+
     # -- tokens -----------------------------------------------------------------------------
-    def _accept(self, result: dict, email: str) -> None:
+    def _accept(self, result: dict, email: str, *, nonce: str | None = None,
+                via: str | None = None) -> None:
         """Verify freshly issued tokens, then adopt them; nothing is used before this."""
         try:
             id_claims = tokens.verify(result["IdToken"], jwks=self.jwks, client_id=self.client_id,
                                       token_use="id")
+            if nonce is not None:
+                from archpal_desktop.core.auth.oidc import check_nonce
+
+                check_nonce(id_claims, nonce)
             access_claims = tokens.verify(result["AccessToken"], jwks=self.jwks,
                                           client_id=self.client_id, token_use="access")
         except KeyError:
@@ -254,9 +292,12 @@ class AuthSession:
             self._id_token, self._access_token = result["IdToken"], result["AccessToken"]
             if result.get("RefreshToken"):
                 self._refresh_token = result["RefreshToken"]
+            if via:
+                self.via = via
             self.email = self._email_from(id_claims, email)
             self.keystore.set(self._account(sub), self._refresh_token)
-            accounts.remember(self.data_dir, sub, email=self.email, pool_id=self.pool_id)
+            accounts.remember(self.data_dir, sub, email=self.email, pool_id=self.pool_id,
+                              via=self.via)
         log.info("signed in (sub %s)", sub)
 
     def _email_from(self, claims: dict, typed: str) -> str:
@@ -296,6 +337,22 @@ class AuthSession:
         with self._lock:
             self._reset()
             self.sub, self.email, self._refresh_token = sub, str(info.get("email") or ""), refresh
+            self.via = "browser" if info.get("via") == "browser" else "password"
+        return True
+
+    def open_offline(self) -> bool:
+        """Issue 11 (broken 5): no session could be kept (no secure keyring) and the network is
+        away: open the last user's cache anyway. ``sub``/``email`` come from the accounts file;
+        with no refresh token every network use raises AuthExpiredError until a sign-in."""
+        sub = accounts.last_user(self.data_dir)
+        if not sub or not accounts.has_cache(self.data_dir, sub):
+            return False
+        info = accounts.user_info(self.data_dir, sub)
+        if info.get("pool") not in (None, self.pool_id):
+            return False
+        with self._lock:
+            self._reset()
+            self.sub, self.email = sub, str(info.get("email") or "")
         return True
 
     def renew(self) -> None:
@@ -304,9 +361,7 @@ class AuthSession:
             if not self._refresh_token or not self.sub:
                 raise AuthExpiredError("Nobody is signed in on this computer.", "Sign in first.")
             try:
-                resp = self._client.initiate_auth(
-                    ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                    AuthParameters={"REFRESH_TOKEN": self._refresh_token})
+                resp = self._refresh_call()
             except Exception as exc:
                 err = map_cognito(exc, step="refresh")
                 if isinstance(err, AuthExpiredError):
@@ -322,6 +377,45 @@ class AuthSession:
                 raise AuthExpiredError("The stored session belongs to a different account.",
                                        "Sign in again.")
             self._accept(result, self.email)
+
+    def _refresh_call(self) -> dict:
+        if self.via == "browser":
+            # the token endpoint: with refresh-token rotation on the app client it is the one
+            # way to renew, and it may hand back a new refresh token (kept by _accept)
+            from archpal_desktop.core.auth import oidc
+            from archpal_desktop.core.auth.browser import as_result
+            from archpal_desktop.core.auth.errors import SignInDeniedError
+
+            try:
+                token = oidc.refresh(self.provider(), self.client_id, self._refresh_token)
+            except SignInDeniedError:
+                raise AuthExpiredError() from None
+            return {"AuthenticationResult": as_result(token)}
+        return self._client.initiate_auth(
+            ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": self._refresh_token})
+
+    def _revoke(self) -> bool:
+        """Revoke the refresh token at Cognito (issue 18 point 10): the token endpoint's
+        /oauth2/revoke for a browser session, the RevokeToken API for a password one.
+        False when Cognito could not be reached (the local sign-out goes on)."""
+        token = self._refresh_token
+        if not token:
+            return False
+        try:
+            if self.via == "browser":
+                from archpal_desktop.core.auth import oidc
+
+                oidc.revoke(self.provider(), self.client_id, token)
+            else:
+                self._client.revoke_token(Token=token, ClientId=self.client_id)
+            return True
+        except Exception as exc:
+            err = map_cognito(exc, step="sign_out")
+            if isinstance(err, AuthExpiredError):
+                return True  # already revoked or expired
+            log.warning("revoking the session failed: %s", err.code)
+            return False
 
     def ensure_fresh(self) -> None:
         """Renew when the tokens are missing or expire within ``renew_margin`` seconds."""
@@ -427,11 +521,14 @@ class AuthSession:
                     everywhere = isinstance(err, AuthExpiredError)
                     if not isinstance(err, (OfflineError, AuthExpiredError)):
                         log.warning("global sign-out failed: %s", err.code)
+            revoked = self._revoke()
             if sub:
                 self.keystore.delete(self._account(sub))
                 accounts.forget_last(self.data_dir, sub)
                 if remove_data:
                     accounts.remove_user_data(self.data_dir, sub)
             self._reset()
-        log.info("signed out%s", " everywhere" if everywhere else " on this computer")
+            self.revoked = revoked
+        log.info("signed out%s%s", " everywhere" if everywhere else " on this computer",
+                 "; the session is revoked" if revoked else "")
         return everywhere
