@@ -160,6 +160,14 @@ def as_result(token: dict[str, Any]) -> dict[str, str]:
 
 
 def hosted_logout_url(settings: cfg.Settings, client_id: str, provider: oidc.Provider) -> str:
-    """``/logout`` with the registered sign-out URL: ends the managed login's own session."""
-    query = urlencode({"client_id": client_id, "logout_uri": sign_out_urls(settings)[0]})
+    """``/logout`` with the registered sign-out URL: ends the managed login's own session
+    (otherwise the next sign-in in that browser would go straight through as the same person).
+    With no site sign-out URL, the browser comes back to a loopback page saying so."""
+    target = sign_out_urls(settings)[0]
+    parts = urlsplit(target)
+    if parts.hostname == "127.0.0.1" and parts.port:
+        from archpal_desktop.core.auth.loopback import SignedOutPage
+
+        SignedOutPage(parts.port, parts.path).start()
+    query = urlencode({"client_id": client_id, "logout_uri": target})
     return f"{provider.end_session_endpoint}?{query}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import socket
 import threading
 from dataclasses import dataclass
@@ -51,7 +52,15 @@ class Redirect:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False  # another program on our port must be noticed, not shared
+    # POSIX: SO_REUSEADDR lets a second sign-in bind while the first one's connections sit in
+    # TIME_WAIT, and still fails while another program listens. Windows: that option would let
+    # two sockets share the port, so it is off and the port is claimed exclusively instead.
+    allow_reuse_address = os.name != "nt"
+
+    def server_bind(self) -> None:
+        if os.name == "nt":
+            self.socket.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_EXCLUSIVEADDRUSE", -5), 1)
+        super().server_bind()
 
     def handle_error(self, request, client_address) -> None:
         log.debug("loopback request from %s failed", client_address, exc_info=True)
@@ -126,9 +135,10 @@ class LoopbackListener:
     def close(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            # shutdown() waits for serve_forever to return: not from inside a request
-            threading.Thread(target=lambda: (server.shutdown(), server.server_close()),
-                             daemon=True).start()
+            # called by the waiting thread, never by a request handler: shutdown() returns
+            # once serve_forever has, and the port is free when close() returns
+            server.shutdown()
+            server.server_close()
 
     def _handler(self):
         listener = self
@@ -181,3 +191,51 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
     return True
+
+
+class SignedOutPage:
+    """The page the browser lands on after the managed login's ``/logout``: "You are signed out
+    of ArchPal". Answers one visit on its path, and closes then or after ``timeout`` seconds."""
+
+    def __init__(self, port: int, path: str, timeout: float = 300.0, host: str = "127.0.0.1"):
+        self.port, self.path, self.timeout, self.host = port, "/" + path.strip("/"), timeout, host
+        self._server: _Server | None = None
+        self.visited = threading.Event()
+
+    def start(self) -> "SignedOutPage":
+        page = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, fmt, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                ours = urlsplit(self.path).path == page.path
+                title, detail = (("You are signed out", "You can close this page.") if ours
+                                 else ("Not found", ""))
+                body = _PAGE.format(title=title, detail=detail).encode()
+                self.send_response(200 if ours else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                if ours:
+                    page.visited.set()
+
+        try:
+            self._server = _Server((self.host, self.port), Handler)
+        except OSError:
+            log.info("the signed-out page's port is busy; the browser shows its own page")
+            return self
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                         name="archpal-signed-out", daemon=True).start()
+        threading.Thread(target=self._close_later, name="archpal-signed-out-close",
+                         daemon=True).start()
+        return self
+
+    def _close_later(self) -> None:
+        self.visited.wait(self.timeout)
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
