@@ -169,3 +169,12 @@ def page(chromium):
     tab = chromium.page()
     yield tab
     tab.close()
+
+
+@pytest.fixture(autouse=True)
+def moto_revoke_token():
+    """moto has no RevokeToken; the local stand-in adds AWS's documented behaviour to it (in
+    this process, where the tests' moto server runs), so sign-out's revocation is real here."""
+    from archpal_desktop.localstack.hosted_login import install_revoke_token
+
+    install_revoke_token()

@@ -163,7 +163,11 @@ class LoopbackListener:
                     self._answer(404, "Not found", "This address is not part of a sign-in.")
                     return
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if query.get("state") != listener.state:
+                # an error without any state (some providers drop it from error redirects,
+                # against RFC 6749 4.1.2.1) can only end this attempt, never sign anyone in,
+                # so it is reported as what it says; a code always needs our state
+                stateless_error = "state" not in query and query.get("error") and not query.get("code")
+                if query.get("state") != listener.state and not stateless_error:
                     ok = listener._finish(StateMismatchError())
                     self._answer(400, "This sign-in did not come from ArchPal",
                                  "Nothing was signed in. Go back to ArchPal and try again."
