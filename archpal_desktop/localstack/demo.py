@@ -73,7 +73,8 @@ class Demo:
             cfg.ANTHROPIC_MODEL: DEMO_MODEL,
             cfg.PROVIDER: "bedrock",
             cfg.DATA_DIR: str(self.data_dir),
-            **({cfg.COGNITO_DOMAIN: self.hosted.url} if self.hosted else {}),
+            # both ways in: the password form (filled for the demo) and the browser sign-in
+            **({cfg.COGNITO_DOMAIN: self.hosted.url, cfg.SIGN_IN: "both"} if self.hosted else {}),
         }
 
     def banner(self) -> str:

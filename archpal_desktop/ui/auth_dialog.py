@@ -15,14 +15,17 @@ import logging
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import (
     AuthInputError, AuthSession, Challenge, NotConfirmedError, check_email,
 )
+from archpal_desktop.core.auth import accounts
+from archpal_desktop.core.auth.browser import sign_in_mode
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui.auth_browser import PRIMARY_STYLE, BrowserPagesMixin
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -78,13 +81,19 @@ class _Page(QWidget):
         edit.setObjectName(f"{self.name}_{key}")
         edit.setPlaceholderText(placeholder)
         edit.setAccessibleName(label)
-        if secret:
-            edit.setEchoMode(QLineEdit.Password)
         error = self._error_label(f"{self.name}_{key}_error")
         box = QVBoxLayout()
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
-        box.addWidget(edit)
+        if secret:
+            edit.setEchoMode(QLineEdit.Password)
+            row = QHBoxLayout()
+            row.setSpacing(4)
+            row.addWidget(edit, 1)
+            row.addWidget(self._show_toggle(edit, label))
+            box.addLayout(row)
+        else:
+            box.addWidget(edit)
         box.addWidget(error)
         self.form.addRow(label, box)
         self.fields[key] = edit
@@ -92,9 +101,30 @@ class _Page(QWidget):
         edit.textEdited.connect(lambda _t, k=key: self.set_error(k, ""))
         return edit
 
+    @staticmethod
+    def _show_toggle(edit: QLineEdit, label: str) -> QToolButton:
+        """A "Show" switch beside the field (issue 11 point 7), as every sign-in form has."""
+        toggle = QToolButton()
+        toggle.setObjectName(f"{edit.objectName()}_show")
+        toggle.setText("Show")
+        toggle.setCheckable(True)
+        toggle.setAutoRaise(True)
+        toggle.setCursor(Qt.PointingHandCursor)
+        toggle.setAccessibleName(f"Show the {label.lower()}")
+        toggle.setFocusPolicy(Qt.TabFocus)
+
+        def flip(on: bool) -> None:
+            edit.setEchoMode(QLineEdit.Normal if on else QLineEdit.Password)
+            toggle.setText("Hide" if on else "Show")
+            toggle.setAccessibleName(f"{'Hide' if on else 'Show'} the {label.lower()}")
+
+        toggle.toggled.connect(flip)
+        return toggle
+
     def add_primary(self, text: str) -> QPushButton:
         button = QPushButton(text)
         button.setObjectName(f"{self.name}_submit")
+        button.setStyleSheet(PRIMARY_STYLE)  # the one filled button of the page
         self.buttons.addStretch(1)
         self.buttons.addWidget(button)
         self.primary = button
@@ -123,7 +153,7 @@ class _Page(QWidget):
         return self.fields[key].text()
 
 
-class AuthDialog(QDialog):
+class AuthDialog(QDialog, BrowserPagesMixin):
     signed_in = Signal(object)  # the AuthSession
 
     def __init__(self, settings: cfg.Settings, session: AuthSession | None = None,
@@ -136,11 +166,13 @@ class AuthDialog(QDialog):
         self.tasks = tasks or TaskManager(self)
         self.challenge: Challenge | None = None
         self.busy = False
+        self.mode = sign_in_mode(settings)
         self._build()
         if email:
             self.pages["sign_in"].fields["email"].setText(email)
-        self.show_page("sign_in")
+        self.show_page("browser" if self.mode == "browser" else "sign_in")
         self._show_notice()
+        self._offer_offline()
 
     # -- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -160,6 +192,11 @@ class AuthDialog(QDialog):
         p.add_primary("Sign in").clicked.connect(self._sign_in)
         p.add_link("Create an account", "to_sign_up").clicked.connect(lambda: self.show_page("sign_up"))
         p.add_link("Forgot password?", "to_forgot").clicked.connect(lambda: self.show_page("forgot"))
+        if self.mode == "both":
+            p.add_link("Sign in on your university's page", "to_browser").clicked.connect(
+                lambda: self.show_page("browser"))
+        if self.mode in ("browser", "both"):
+            self._build_browser_pages(self.mode)
 
         p = self._page("sign_up", "Create your account",
                        "Use your university e-mail address; we will e-mail you a code.")
@@ -213,11 +250,28 @@ class AuthDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.hide()
 
+        self.offline_box = QWidget()
+        self.offline_box.setObjectName("offline_box")
+        box = QVBoxLayout(self.offline_box)
+        box.setContentsMargins(0, 6, 0, 0)
+        self.offline_text = QLabel()
+        self.offline_text.setObjectName("offline_text")
+        self.offline_text.setWordWrap(True)
+        self.offline_text.setTextFormat(Qt.PlainText)
+        box.addWidget(self.offline_text)
+        self.offline_button = QPushButton("Open my conversations on this computer")
+        self.offline_button.setObjectName("open_offline")
+        self.offline_button.setAutoDefault(False)
+        self.offline_button.clicked.connect(self._open_offline)
+        box.addWidget(self.offline_button, 0, Qt.AlignLeft)
+        self.offline_box.hide()
+
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
         layout.addWidget(self.status)
         layout.addWidget(self.stack)
         layout.addWidget(self.progress)
+        layout.addWidget(self.offline_box)
         self.setMinimumWidth(440)
 
     def _page(self, name: str, title: str, intro: str) -> _Page:
@@ -244,12 +298,48 @@ class AuthDialog(QDialog):
         self.status.setText(info)
         self.status.setVisible(bool(info))
         first_empty = next((e for e in page.fields.values() if not e.text()), None)
-        (first_empty or next(iter(page.fields.values()))).setFocus()
+        target = first_empty or next(iter(page.fields.values()), None) or page.primary
+        if target is not None:
+            target.setFocus()
 
     def _show_notice(self) -> None:
         text = self.session.notice if self.session else ""
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+
+    def _offer_offline(self) -> None:
+        """Issue 11, broken 5: with no secure keyring nothing is remembered between runs, so an
+        offline start would lock the student out of their own saved work. When the last user's
+        cache is on this computer, offer to open it; sync and the coach wait for a sign-in."""
+        if self.session is None or self.session.keystore.secure:
+            return
+        data_dir = self.settings.data_dir()
+        sub = accounts.last_user(data_dir) or ""
+        info = accounts.user_info(data_dir, sub) if sub else {}
+        if not sub or not accounts.has_cache(data_dir, sub) or \
+                info.get("pool") not in (None, self.settings[cfg.COGNITO_USER_POOL_ID]):
+            return
+        who = str(info.get("email") or "your account")
+        self.offline_text.setText(
+            f"Can't sign in right now? The conversations of {who} are saved on this computer. "
+            "You can open them and keep writing; syncing and the coach wait until you sign in.")
+        self.offline_box.show()
+
+    def _open_offline(self) -> None:
+        def opened(ok) -> None:
+            if not ok:
+                self.page.set_error("", "The conversations saved on this computer could not be "
+                                        "opened. Sign in to continue.")
+                self.offline_box.hide()
+                return
+            self.signed_in.emit(self.session)
+            self.accept()
+
+        self._run("Opening your conversations…", lambda s: s.open_offline(), opened)
+
+    def done(self, result: int) -> None:
+        self._end_browser_attempt()
+        super().done(result)
 
     def set_busy(self, busy: bool, text: str = "") -> None:
         self.busy = busy
@@ -449,7 +539,8 @@ class AuthDialog(QDialog):
 class SignOutDialog(QDialog):
     """Sign out, optionally removing this user's cached conversations from this computer."""
 
-    def __init__(self, email: str, pending_uploads: int = 0, parent: QWidget | None = None):
+    def __init__(self, email: str, pending_uploads: int = 0, parent: QWidget | None = None,
+                 browser: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Sign out")
         self.setObjectName("sign_out_dialog")
@@ -464,6 +555,13 @@ class SignOutDialog(QDialog):
         note.setWordWrap(True)
         note.setIndent(22)
         layout.addWidget(note)
+        # a browser sign-in leaves the university page's own session open in the browser: the
+        # next sign-in there would go straight through as this person (shared lab computers)
+        self.end_browser = QCheckBox("Also sign out of the university's sign-in page in my browser")
+        self.end_browser.setObjectName("end_browser_session")
+        self.end_browser.setChecked(browser)
+        self.end_browser.setVisible(browser)
+        layout.addWidget(self.end_browser)
         self.warning = QLabel(f"{pending_uploads} change(s) have not been uploaded yet and would be "
                               "lost. Go online and sync first to keep them." if pending_uploads else "")
         self.warning.setObjectName("remove_warning")

@@ -133,6 +133,11 @@ class AuthSession:
         return bool(self.sub and self._refresh_token)
 
     @property
+    def offline_only(self) -> bool:
+        """The last user's cache is open without a session (``open_offline``)."""
+        return bool(self.sub and not self._refresh_token)
+
+    @property
     def verified(self) -> bool:
         """Tokens were verified in this run (we have been online since the start)."""
         return bool(self.id_claims)
