@@ -31,6 +31,42 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_logout)
 
 
+def register_admin(asub, common: argparse.ArgumentParser) -> None:
+    """``admin setup-sign-in``: the app client's part of the browser sign-in (issue 13 p6)."""
+    a = asub.add_parser("setup-sign-in", parents=[common],
+                        help="print (or --apply) the app client settings the browser sign-in needs")
+    a.add_argument("--user-pool-id", help="default: cognito_user_pool_id")
+    a.add_argument("--client-id", help="default: cognito_client_id (the web app's public client works)")
+    a.add_argument("--apply", action="store_true",
+                   help="add them to the app client now (admin credentials; keeps what it has)")
+    a.set_defaults(func=cmd_setup_sign_in)
+
+
+def cmd_setup_sign_in(ctx) -> int:
+    from archpal_desktop.core import config as cfg
+    from archpal_desktop.core.auth import admin_kit
+    from archpal_desktop.core.aws import static_access
+    from archpal_desktop.core.errors import ConfigError
+
+    settings, a = ctx.settings, ctx.args
+    print(admin_kit.describe(settings))
+    if not a.apply:
+        print("Run again with --apply to add these to the app client.")
+        return 0
+    pool_id = a.user_pool_id or settings[cfg.COGNITO_USER_POOL_ID]
+    client_id = a.client_id or settings[cfg.COGNITO_CLIENT_ID]
+    if not pool_id or not client_id:
+        raise ConfigError("No user pool or app client.", "Pass --user-pool-id and --client-id.")
+    idp = static_access(settings, "archpal-admin").session.client(
+        "cognito-idp", region_name=settings.cognito_region())
+    changes = admin_kit.setup_sign_in(idp, pool_id, client_id, settings)
+    for change in changes:
+        print(f"- {change}")
+    print(f"App client {client_id} is ready for the browser sign-in." if changes
+          else f"App client {client_id} already had everything.")
+    return 0
+
+
 def cmd_login(ctx) -> int:
     session = auth.AuthSession(ctx.settings)
     args = ctx.args

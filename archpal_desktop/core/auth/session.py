@@ -384,9 +384,10 @@ class AuthSession:
             self._accept(result, self.email)
 
     def _refresh_call(self) -> dict:
-        if self.via == "browser":
-            # the token endpoint: with refresh-token rotation on the app client it is the one
-            # way to renew, and it may hand back a new refresh token (kept by _accept)
+        if self.via == "browser" or self.sign_in_mode() != "password":
+            # the token endpoint: with refresh-token rotation on the app client (the admin kit
+            # turns it on) it is the way to renew, and it hands back a new refresh token
+            # (kept by _accept); password sessions of a site with a sign-in domain use it too
             from archpal_desktop.core.auth import oidc
             from archpal_desktop.core.auth.browser import as_result
             from archpal_desktop.core.auth.errors import SignInDeniedError
