@@ -14,7 +14,7 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QApplication, QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
     QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -71,7 +71,9 @@ class _Page(QWidget):
         label = QLabel()
         label.setObjectName(name)
         label.setWordWrap(True)
-        label.setStyleSheet("color: #b3261e;")
+        # the light theme's red is unreadable on the dark background (under 3:1): a light red there
+        dark = QApplication.palette().window().color().lightness() < 128
+        label.setStyleSheet(f"color: {'#ffb4ab' if dark else '#b3261e'};")
         label.setAccessibleName("error")
         label.hide()
         return label
@@ -130,14 +132,23 @@ class _Page(QWidget):
         self.primary = button
         return button
 
-    def add_link(self, text: str, name: str) -> QPushButton:
+    def add_link(self, text: str, name: str, own_row: bool = False) -> QPushButton:
         link = QPushButton(text)
         link.setObjectName(f"{self.name}_{name}")
         link.setFlat(True)
         link.setAutoDefault(False)
         link.setCursor(Qt.PointingHandCursor)
-        link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; border: none; }")
-        self.links.addWidget(link)
+        # a link looks like a link: no button face, the palette's link colour, underlined
+        link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; "
+                           "border: none; background: transparent; padding: 2px 4px; }")
+        if own_row:
+            row = QHBoxLayout()
+            row.addWidget(link)
+            row.addStretch(1)
+            # before the closing stretch
+            self.layout().insertLayout(self.layout().count() - 1, row)
+        else:
+            self.links.addWidget(link)
         return link
 
     def set_error(self, key: str, text: str) -> None:
@@ -193,7 +204,8 @@ class AuthDialog(QDialog, BrowserPagesMixin):
         p.add_link("Create an account", "to_sign_up").clicked.connect(lambda: self.show_page("sign_up"))
         p.add_link("Forgot password?", "to_forgot").clicked.connect(lambda: self.show_page("forgot"))
         if self.mode == "both":
-            p.add_link("Sign in on your university's page", "to_browser").clicked.connect(
+            p.add_link("Sign in on your university's page instead", "to_browser",
+                       own_row=True).clicked.connect(
                 lambda: self.show_page("browser"))
         if self.mode in ("browser", "both"):
             self._build_browser_pages(self.mode)

@@ -3,7 +3,9 @@ http URLs to a handler registered the way Qt documents (``setUrlHandler``): here
 headless chromium, which then fills the local sign-in page as the student would."""
 from __future__ import annotations
 
+import os
 import types
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
@@ -18,6 +20,8 @@ from tests.support import memkeyring
 
 pytestmark = pytest.mark.gui
 EMAIL = "ada@uga.edu"
+#: read at import: the autouse fixture clears ARCHPAL_* variables before each test
+SHOTS = os.environ.get("ARCHPAL_SHOTS", "")
 
 
 class BrowserStandIn(QObject):
@@ -256,3 +260,30 @@ def test_the_windows_sign_out_revokes_the_session(qtbot, qapp, pool, student, bu
     qtbot.waitUntil(lambda: not tasks.busy, timeout=15000)
     assert tasks.shutdown()
     store.close()
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_waiting_page_screenshot(qtbot, qapp, dialog, system_browser, mode, tmp_path,
+                                browser_pool):
+    """The dialog while the browser is open, grabbed (to $ARCHPAL_SHOTS/auth, else a temporary
+    folder) for a human look; the buttons a student needs are there and readable."""
+    from archpal_desktop.ui.theme import ThemeManager
+
+    theme = ThemeManager(qapp, mode)
+    try:
+        dlg = dialog()
+        folder = Path(SHOTS or tmp_path) / "auth"
+        folder.mkdir(parents=True, exist_ok=True)
+        assert dlg.grab().save(str(folder / f"sign_in_browser_{mode}.png"))
+        start_waiting(qtbot, dlg, system_browser)
+        for name in ("waiting_reopen", "waiting_copy", "waiting_cancel"):
+            widget = button(dlg, name)
+            assert widget.isVisible() and widget.width() >= widget.sizeHint().width()
+        assert dlg.grab().save(str(folder / f"sign_in_waiting_{mode}.png"))
+        click(qtbot, button(dlg, "waiting_cancel"))
+        qtbot.waitUntil(lambda: dlg.page.name == "browser", timeout=15000)
+        assert dlg.grab().save(str(folder / f"sign_in_cancelled_{mode}.png"))
+        form = dialog(browser_pool.settings(**{cfg.SIGN_IN: "both"}))  # the password form
+        assert form.grab().save(str(folder / f"sign_in_password_{mode}.png"))
+    finally:
+        theme.set_mode("light")
