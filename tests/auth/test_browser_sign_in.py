@@ -291,3 +291,19 @@ def _assert_port_free(port: int) -> None:
     from archpal_desktop.core.auth.loopback import port_is_free
 
     assert port_is_free(port), f"port {port} still open"
+
+
+def test_the_signed_out_page_gives_its_port_back_to_the_next_sign_in(browser_pool, page):
+    """After a sign-out that ends the browser session, the next student's sign-in (a shared lab
+    computer) still gets the first port, and the browser saw "You are signed out"."""
+    browser_pool.add_user(EMAIL)
+    session = sign_in_in_browser(page, Attempt(AuthSession(browser_pool.settings())))
+    page.goto(session.hosted_logout_url())
+    assert "You are signed out" in page.text()
+    session.sign_out(global_=False)
+    AuthSession(browser_pool.settings()).hosted_logout_url()  # a page left waiting on the port
+    attempt = Attempt(AuthSession(browser_pool.settings()))
+    assert f"127.0.0.1%3A{browser_pool.port}%2F" in attempt.url
+    attempt.attempt.cancel()
+    with pytest.raises(BrowserCancelledError):
+        attempt.result()

@@ -87,6 +87,7 @@ class LoopbackListener:
         return f"http://{self.host}:{self._server.server_address[1]}{self.path}"
 
     def start(self) -> "LoopbackListener":
+        SignedOutPage.close_all()  # a sign-out page still waiting must not take our port
         handler = self._handler()
         last: OSError | None = None
         for port in self.ports:
@@ -201,10 +202,29 @@ class SignedOutPage:
     """The page the browser lands on after the managed login's ``/logout``: "You are signed out
     of ArchPal". Answers one visit on its path, and closes then or after ``timeout`` seconds."""
 
-    def __init__(self, port: int, path: str, timeout: float = 300.0, host: str = "127.0.0.1"):
+    _open: set["SignedOutPage"] = set()
+    _open_lock = threading.Lock()
+
+    def __init__(self, port: int, path: str, timeout: float = 120.0, host: str = "127.0.0.1"):
         self.port, self.path, self.timeout, self.host = port, "/" + path.strip("/"), timeout, host
         self._server: _Server | None = None
         self.visited = threading.Event()
+
+    @classmethod
+    def close_all(cls) -> None:
+        with cls._open_lock:
+            pages = list(cls._open)
+        for page in pages:
+            page.close()
+
+    def close(self) -> None:
+        """Stop serving (the port is free when this returns); not from a request handler."""
+        with self._open_lock:
+            self._open.discard(self)
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def start(self) -> "SignedOutPage":
         page = self
@@ -231,6 +251,8 @@ class SignedOutPage:
         except OSError:
             log.info("the signed-out page's port is busy; the browser shows its own page")
             return self
+        with self._open_lock:
+            self._open.add(self)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                          name="archpal-signed-out", daemon=True).start()
         threading.Thread(target=self._close_later, name="archpal-signed-out-close",
@@ -239,7 +261,4 @@ class SignedOutPage:
 
     def _close_later(self) -> None:
         self.visited.wait(self.timeout)
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        self.close()
