@@ -6,7 +6,10 @@ state meanwhile and never blocks. Errors appear inline under the field they conc
 the page's title when they concern no field. On success ``signed_in(AuthSession)`` is emitted
 and the dialog is accepted.
 
-``SignOutDialog`` asks before signing out and offers to remove this user's local data.
+Where the site signs in on its own page (``sign_in`` "browser" or "both", ui/auth_browser.py),
+the first page is "Sign in with your university" and the browser does the rest. With no secure
+keyring, an offline start can open the last user's saved work. The form building block lives in
+ui/auth_pages.py; ``SignOutDialog`` (ui/auth_sign_out.py) is re-exported here.
 """
 from __future__ import annotations
 
@@ -14,8 +17,7 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+    QDialog, QLabel, QLineEdit, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from archpal_desktop.core import config as cfg
@@ -25,143 +27,12 @@ from archpal_desktop.core.auth import (
 from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.auth.browser import sign_in_mode
 from archpal_desktop.core.errors import ArchPalError, map_exception
-from archpal_desktop.ui.auth_browser import PRIMARY_STYLE, BrowserPagesMixin
+from archpal_desktop.ui.auth_browser import BrowserPagesMixin
+from archpal_desktop.ui.auth_pages import Page as _Page
+from archpal_desktop.ui.auth_sign_out import SignOutDialog  # noqa: F401 - re-exported
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
-
-
-class _Page(QWidget):
-    """A titled form: fields with an error line under each, a page error, buttons."""
-
-    def __init__(self, name: str, title: str, intro: str = ""):
-        super().__init__()
-        self.setObjectName(f"page_{name}")
-        self.name = name
-        self.fields: dict[str, QLineEdit] = {}
-        self.errors: dict[str, QLabel] = {}
-        layout = QVBoxLayout(self)
-        heading = QLabel(title)
-        heading.setObjectName("title")
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        heading.setFont(font)
-        layout.addWidget(heading)
-        self.intro = QLabel(intro)
-        self.intro.setWordWrap(True)
-        self.intro.setObjectName(f"{name}_intro")
-        self.intro.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.intro.setVisible(bool(intro))
-        layout.addWidget(self.intro)
-        self.page_error = self._error_label(f"{name}_error")
-        layout.addWidget(self.page_error)
-        self.form = QFormLayout()
-        self.form.setRowWrapPolicy(QFormLayout.WrapLongRows)
-        layout.addLayout(self.form)
-        self.buttons = QHBoxLayout()
-        layout.addLayout(self.buttons)
-        self.links = QHBoxLayout()
-        layout.addLayout(self.links)
-        layout.addStretch(1)
-        self.primary: QPushButton | None = None
-
-    @staticmethod
-    def _error_label(name: str) -> QLabel:
-        label = QLabel()
-        label.setObjectName(name)
-        label.setWordWrap(True)
-        # the light theme's red is unreadable on the dark background (under 3:1): a light red there
-        dark = QApplication.palette().window().color().lightness() < 128
-        label.setStyleSheet(f"color: {'#ffb4ab' if dark else '#b3261e'};")
-        label.setAccessibleName("error")
-        label.hide()
-        return label
-
-    def add_field(self, key: str, label: str, *, secret: bool = False, placeholder: str = "") -> QLineEdit:
-        edit = QLineEdit()
-        edit.setObjectName(f"{self.name}_{key}")
-        edit.setPlaceholderText(placeholder)
-        edit.setAccessibleName(label)
-        error = self._error_label(f"{self.name}_{key}_error")
-        box = QVBoxLayout()
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(2)
-        if secret:
-            edit.setEchoMode(QLineEdit.Password)
-            row = QHBoxLayout()
-            row.setSpacing(4)
-            row.addWidget(edit, 1)
-            row.addWidget(self._show_toggle(edit, label))
-            box.addLayout(row)
-        else:
-            box.addWidget(edit)
-        box.addWidget(error)
-        self.form.addRow(label, box)
-        self.fields[key] = edit
-        self.errors[key] = error
-        edit.textEdited.connect(lambda _t, k=key: self.set_error(k, ""))
-        return edit
-
-    @staticmethod
-    def _show_toggle(edit: QLineEdit, label: str) -> QToolButton:
-        """A "Show" switch beside the field (issue 11 point 7), as every sign-in form has."""
-        toggle = QToolButton()
-        toggle.setObjectName(f"{edit.objectName()}_show")
-        toggle.setText("Show")
-        toggle.setCheckable(True)
-        toggle.setAutoRaise(True)
-        toggle.setCursor(Qt.PointingHandCursor)
-        toggle.setAccessibleName(f"Show the {label.lower()}")
-        toggle.setFocusPolicy(Qt.TabFocus)
-
-        def flip(on: bool) -> None:
-            edit.setEchoMode(QLineEdit.Normal if on else QLineEdit.Password)
-            toggle.setText("Hide" if on else "Show")
-            toggle.setAccessibleName(f"{'Hide' if on else 'Show'} the {label.lower()}")
-
-        toggle.toggled.connect(flip)
-        return toggle
-
-    def add_primary(self, text: str) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(f"{self.name}_submit")
-        button.setStyleSheet(PRIMARY_STYLE)  # the one filled button of the page
-        self.buttons.addStretch(1)
-        self.buttons.addWidget(button)
-        self.primary = button
-        return button
-
-    def add_link(self, text: str, name: str, own_row: bool = False) -> QPushButton:
-        link = QPushButton(text)
-        link.setObjectName(f"{self.name}_{name}")
-        link.setFlat(True)
-        link.setAutoDefault(False)
-        link.setCursor(Qt.PointingHandCursor)
-        # a link looks like a link: no button face, the palette's link colour, underlined
-        link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; "
-                           "border: none; background: transparent; padding: 2px 4px; }")
-        if own_row:
-            row = QHBoxLayout()
-            row.addWidget(link)
-            row.addStretch(1)
-            # before the closing stretch
-            self.layout().insertLayout(self.layout().count() - 1, row)
-        else:
-            self.links.addWidget(link)
-        return link
-
-    def set_error(self, key: str, text: str) -> None:
-        label = self.errors.get(key, self.page_error) if key else self.page_error
-        label.setText(text)
-        label.setVisible(bool(text))
-
-    def clear_errors(self) -> None:
-        for key in list(self.errors) + [""]:
-            self.set_error(key, "")
-
-    def value(self, key: str) -> str:
-        return self.fields[key].text()
 
 
 class AuthDialog(QDialog, BrowserPagesMixin):
@@ -546,51 +417,3 @@ class AuthDialog(QDialog, BrowserPagesMixin):
         if code and challenge:
             self._run("Checking the code…", lambda s: s.answer_challenge(challenge, code),
                       self._after_sign_in)
-
-
-class SignOutDialog(QDialog):
-    """Sign out, optionally removing this user's cached conversations from this computer."""
-
-    def __init__(self, email: str, pending_uploads: int = 0, parent: QWidget | None = None,
-                 browser: bool = False):
-        super().__init__(parent)
-        self.setWindowTitle("Sign out")
-        self.setObjectName("sign_out_dialog")
-        layout = QVBoxLayout(self)
-        text = QLabel(f"Sign out {email} from ArchPal on this computer and your other devices?")
-        text.setWordWrap(True)
-        layout.addWidget(text)
-        self.remove_data = QCheckBox("Also remove my conversations from this computer")
-        self.remove_data.setObjectName("remove_data")
-        layout.addWidget(self.remove_data)
-        note = QLabel("They stay in your account online; only this computer's copy is deleted.")
-        note.setWordWrap(True)
-        note.setIndent(22)
-        layout.addWidget(note)
-        # a browser sign-in leaves the university page's own session open in the browser: the
-        # next sign-in there would go straight through as this person (shared lab computers)
-        self.end_browser = QCheckBox("Also sign out of the university's sign-in page in my browser")
-        self.end_browser.setObjectName("end_browser_session")
-        self.end_browser.setChecked(browser)
-        self.end_browser.setVisible(browser)
-        layout.addWidget(self.end_browser)
-        self.warning = QLabel(f"{pending_uploads} change(s) have not been uploaded yet and would be "
-                              "lost. Go online and sync first to keep them." if pending_uploads else "")
-        self.warning.setObjectName("remove_warning")
-        self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #b3261e;")
-        self.warning.hide()
-        layout.addWidget(self.warning)
-        def toggled(on: bool) -> None:
-            self.warning.setVisible(on and bool(pending_uploads))
-            self.resize(self.width(), self.sizeHint().height())  # room for the warning
-
-        self.remove_data.toggled.connect(toggled)
-        self.setMinimumWidth(460)
-        buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
-        self.ok = buttons.addButton("Sign out", QDialogButtonBox.AcceptRole)
-        self.ok.setObjectName("sign_out")
-        self.ok.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
