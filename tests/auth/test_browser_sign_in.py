@@ -307,3 +307,28 @@ def test_the_signed_out_page_gives_its_port_back_to_the_next_sign_in(browser_poo
     attempt.attempt.cancel()
     with pytest.raises(BrowserCancelledError):
         attempt.result()
+
+
+def test_offline_start_after_a_browser_sign_in(browser_pool, page, monkeypatch):
+    """The next start with no network: the session is restored from the keyring at once; the
+    renewal says offline and keeps the session for when the network is back."""
+    from archpal_desktop.localstack.server import free_port
+
+    sub = browser_pool.add_user(EMAIL)
+    sign_in_in_browser(page, Attempt(AuthSession(browser_pool.settings())))
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", dead)
+    later = AuthSession(browser_pool.settings(**{cfg.COGNITO_DOMAIN: dead}))
+    assert later.restore() and later.sub == sub and later.email == EMAIL and not later.verified
+    with pytest.raises(OfflineError):
+        later.renew()
+    assert ("ArchPal Desktop", f"{browser_pool.pool_id}/{sub}") in memkeyring.contents()
+
+
+def test_the_web_apps_secrets_bring_the_sign_in_domain():
+    from archpal_desktop.core.admin.site import site_from_secrets
+
+    site = site_from_secrets({"cognito_domain": "archpal.auth.us-east-1.amazoncognito.com",
+                              "cognito_redirect_uri": "https://archpal.example.edu/"})
+    assert 'cognito_domain = "archpal.auth.us-east-1.amazoncognito.com"' in site.to_toml()
+    assert "cognito_redirect_uri" not in site.to_toml()   # the web app's own callback
