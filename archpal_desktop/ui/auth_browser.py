@@ -76,6 +76,9 @@ class BrowserPagesMixin:
         self._run("Opening your university's sign-in page…", start, self._browser_started)
 
     def _browser_started(self, attempt) -> None:
+        if not self.isVisible():  # closed while the attempt was starting: nobody will finish it
+            attempt.close()
+            return
         self._attempt = attempt
         self.show_page("waiting")
         self._open_browser_page()

@@ -287,3 +287,14 @@ def test_waiting_page_screenshot(qtbot, qapp, dialog, system_browser, mode, tmp_
         assert form.grab().save(str(folder / f"sign_in_password_{mode}.png"))
     finally:
         theme.set_mode("light")
+
+
+def test_closing_the_dialog_while_the_attempt_starts_leaves_no_listener(qtbot, dialog,
+                                                                       system_browser, browser_pool):
+    from archpal_desktop.core.auth.loopback import port_is_free
+
+    dlg = dialog()
+    click(qtbot, button(dlg, "browser_submit"))
+    dlg.reject()   # the window closes before the sign-in page could be opened
+    qtbot.waitUntil(lambda: not dlg.tasks.busy, timeout=15000)
+    assert port_is_free(browser_pool.port) and not system_browser.urls

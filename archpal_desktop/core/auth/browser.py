@@ -142,6 +142,12 @@ class BrowserSignIn:
         if self.flow is not None:
             self.flow.cancel()
 
+    def close(self) -> None:
+        """Give up an attempt nobody will finish (its window closed while it started)."""
+        self.cancel()
+        if self.flow is not None:
+            self.flow.listener.close()
+
     def finish(self) -> "AuthSession":
         assert self.flow is not None, "start() first"
         code = self.flow.wait_code(self.timeout)

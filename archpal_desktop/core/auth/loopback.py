@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import secrets
 import socket
 import threading
 from dataclasses import dataclass
@@ -168,7 +169,8 @@ class LoopbackListener:
                 # against RFC 6749 4.1.2.1) can only end this attempt, never sign anyone in,
                 # so it is reported as what it says; a code always needs our state
                 stateless_error = "state" not in query and query.get("error") and not query.get("code")
-                if query.get("state") != listener.state and not stateless_error:
+                if not secrets.compare_digest(str(query.get("state", "")), listener.state) \
+                        and not stateless_error:
                     ok = listener._finish(StateMismatchError())
                     self._answer(400, "This sign-in did not come from ArchPal",
                                  "Nothing was signed in. Go back to ArchPal and try again."
