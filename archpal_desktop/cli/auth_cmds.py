@@ -81,6 +81,24 @@ def cmd_login(ctx) -> int:
     return 0
 
 
+def _wait_for_signed_out_page(timeout: float = 120.0) -> None:
+    """The browser comes back to this process's loopback page after /logout: keep serving it
+    until it has (or Ctrl+C), so the person sees "You are signed out", not a connection error."""
+    from archpal_desktop.core.auth.loopback import SignedOutPage
+
+    pages = SignedOutPage.waiting()
+    if not pages:
+        return
+    print("Waiting for the browser to finish signing out (Ctrl+C to stop waiting)...",
+          file=sys.stderr, flush=True)
+    try:
+        pages[0].visited.wait(timeout)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        SignedOutPage.close_all()
+
+
 def cmd_logout(ctx) -> int:
     session = auth.AuthSession(ctx.settings)
     if not session.restore():
@@ -119,6 +137,7 @@ def cmd_logout(ctx) -> int:
             webbrowser.open(logout_url)
         except Exception:
             pass
+        _wait_for_signed_out_page()
     if ctx.args.remove_data:
         print("Removed this computer's copy of your conversations.")
     else:

@@ -16,6 +16,8 @@ from archpal_desktop.core.tokens import TokenError
 from archpal_desktop.localstack.server import free_port
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
+# the provider's own use of authlib's server API (its business, not ours)
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib")
 
 
 @pytest.fixture(scope="module")

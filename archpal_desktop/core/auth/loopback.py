@@ -213,6 +213,11 @@ class SignedOutPage:
         self.visited = threading.Event()
 
     @classmethod
+    def waiting(cls) -> list["SignedOutPage"]:
+        with cls._open_lock:
+            return list(cls._open)
+
+    @classmethod
     def close_all(cls) -> None:
         with cls._open_lock:
             pages = list(cls._open)
