@@ -332,3 +332,26 @@ def test_the_web_apps_secrets_bring_the_sign_in_domain():
                               "cognito_redirect_uri": "https://archpal.example.edu/"})
     assert 'cognito_domain = "archpal.auth.us-east-1.amazoncognito.com"' in site.to_toml()
     assert "cognito_redirect_uri" not in site.to_toml()   # the web app's own callback
+
+
+def test_signing_in_again_as_someone_else_is_refused(browser_pool, page):
+    """Signing in again from an open window: the sign-in page remembers whoever used it last
+    (a lab computer) and goes straight through as them; that other account must not take over
+    this person's session and conversations."""
+    from archpal_desktop.core.errors import AuthError
+
+    ada = browser_pool.add_user("ada@uga.edu")
+    browser_pool.add_user("bo@uga.edu")
+    settings = browser_pool.settings()
+    ada_session = sign_in_in_browser(page, Attempt(AuthSession(settings)), "ada@uga.edu")
+    page.goto(ada_session.hosted_logout_url())           # the page forgets ada ...
+    sign_in_in_browser(page, Attempt(AuthSession(settings)), "bo@uga.edu")  # ... and remembers bo
+    again = Attempt(ada_session)                          # ada's window: "Sign in again"
+    page.goto(again.url)                                  # straight through, as bo
+    with pytest.raises(AuthError) as err:
+        again.result()
+    assert str(err.value).startswith("The sign-in page signed in another account (bo@uga.edu), "
+                                     "not ada@uga.edu.")
+    assert ada_session.sub == ada and ada_session.email == "ada@uga.edu"
+    assert memkeyring.contents()[("ArchPal Desktop", f"{browser_pool.pool_id}/{ada}")] == \
+        ada_session._refresh_token

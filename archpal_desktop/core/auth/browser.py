@@ -115,6 +115,9 @@ class BrowserSignIn:
         self.timeout = timeout
         self.flow: oidc.BrowserFlow | None = None
         self._cancelled = False
+        # a session that already belongs to someone (signing in again, or a cache opened
+        # offline) may only be continued by that same person
+        self.expect_sub = session.sub
 
     def __repr__(self) -> str:
         return f"<BrowserSignIn started={self.flow is not None}>"
@@ -152,7 +155,7 @@ class BrowserSignIn:
         assert self.flow is not None, "start() first"
         code = self.flow.wait_code(self.timeout)
         token = self.flow.exchange(code)
-        self.session.adopt_browser_tokens(token, nonce=self.flow.nonce)
+        self.session.adopt_browser_tokens(token, nonce=self.flow.nonce, expect_sub=self.expect_sub)
         return self.session
 
 

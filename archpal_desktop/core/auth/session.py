@@ -244,7 +244,7 @@ class AuthSession(BrowserSessionMixin):
 
     # -- tokens -----------------------------------------------------------------------------
     def _accept(self, result: dict, email: str, *, nonce: str | None = None,
-                via: str | None = None) -> None:
+                via: str | None = None, expect_sub: str | None = None) -> None:
         """Verify freshly issued tokens, then adopt them; nothing is used before this."""
         try:
             id_claims = tokens.verify(result["IdToken"], jwks=self.jwks, client_id=self.client_id,
@@ -260,6 +260,15 @@ class AuthSession(BrowserSessionMixin):
         if id_claims["sub"] != access_claims["sub"]:
             raise tokens.TokenError()
         sub = validate_sub(id_claims["sub"])
+        if expect_sub and sub != expect_sub:
+            # a browser's sign-in page may remember someone else (a shared lab computer): never
+            # let another account take over a window holding this person's conversations
+            other = id_claims.get("email") if isinstance(id_claims.get("email"), str) else ""
+            raise AuthError(f"The sign-in page signed in another account{f' ({other})' if other else ''}, "
+                            f"not {self.email or 'the one open here'}.",
+                            "Sign out of ArchPal to switch accounts; or sign in again as "
+                            f"{self.email or 'yourself'} (sign out of the other account on the "
+                            "sign-in page first).")
         with self._lock:
             if self.sub != sub:
                 self._access, self.email = None, ""

@@ -32,10 +32,10 @@ class BrowserSessionMixin:
 
         return BrowserSignIn(self) if timeout is None else BrowserSignIn(self, timeout)
 
-    def adopt_browser_tokens(self, token: dict, *, nonce: str) -> None:
+    def adopt_browser_tokens(self, token: dict, *, nonce: str, expect_sub: str | None = None) -> None:
         from archpal_desktop.core.auth.browser import as_result
 
-        self._accept(as_result(token), "", nonce=nonce, via="browser")
+        self._accept(as_result(token), "", nonce=nonce, via="browser", expect_sub=expect_sub)
 
     def hosted_logout_url(self) -> str:
         from archpal_desktop.core.auth.browser import hosted_logout_url
