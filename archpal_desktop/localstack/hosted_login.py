@@ -122,6 +122,14 @@ class HostedLogin:
         self._lock = threading.Lock()
         self.revoked: list[str] = []  # jti-free record for tests: count of revocations
         self.logouts = 0
+        self.upstreams: dict = {}  # identity_provider name -> hosted_federation.Upstream
+
+    def add_identity_provider(self, name: str, issuer: str, client_id: str,
+                              client_secret: str = "") -> None:
+        """Federate to an upstream OpenID provider under ``name`` (localstack/hosted_federation)."""
+        from archpal_desktop.localstack.hosted_federation import Upstream
+
+        self.upstreams[name] = Upstream(name, issuer, client_id, client_secret)
 
     @property
     def url(self) -> str:
@@ -155,6 +163,11 @@ class HostedLogin:
             return self._error_redirect(q, "invalid_scope")
         pending = _Pending(self.region, client.id, q["redirect_uri"], q.get("state", ""),
                            q["code_challenge"], q.get("nonce", ""), q.get("scope", ""))
+        upstream = self.upstreams.get(q.get("identity_provider", ""))
+        if upstream is not None:
+            if upstream.name not in (conf.get("SupportedIdentityProviders") or []):
+                return self._error_redirect(q, "invalid_request", "identity provider not enabled")
+            return upstream.begin(pending, f"{self.url}/oauth2/idpresponse")
         with self._lock:
             known = self._sessions.get(cookie)
         if known and known[0] == pool.id:   # the managed login remembers who signed in
@@ -197,6 +210,17 @@ class HostedLogin:
             self._sessions[cookie] = (pool.id, user.username)
         headers["Set-Cookie"] = f"{_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=Lax"
         return status, headers, body
+
+    def _idp_response(self, q: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        from archpal_desktop.localstack.hosted_federation import federated_user
+
+        for upstream in self.upstreams.values():
+            found = upstream.finish(q)
+            if found is not None:
+                pending, claims = found
+                pool, _ = _find_client(self.region, pending.client_id)
+                return self._issue(pending, federated_user(pool, upstream.name, claims))
+        return 400, {}, "<h1>An error was encountered</h1><p>invalid_state</p>"
 
     def _issue(self, pending: _Pending, user) -> tuple[int, dict[str, str], str]:
         code = secrets.token_urlsafe(24)
@@ -314,6 +338,8 @@ class HostedLogin:
                         self._send(400, {}, "<h1>An error was encountered</h1>")
                         return
                     self._send(*server._authorize(q, self._cookie()))
+                elif parts.path == "/oauth2/idpresponse":
+                    self._send(*server._idp_response(q))
                 elif parts.path == "/logout":
                     self._send(*server._logout(q, self._cookie()))
                 else:

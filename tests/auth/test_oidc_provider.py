@@ -92,3 +92,49 @@ def test_deny_on_the_independent_provider(provider_server, client, page):
     waiter.join(60)
     assert isinstance(box.get("error"), SignInDeniedError)
     assert "refused or stopped on the sign-in page" in str(box["error"])
+
+
+def test_the_university_idp_behind_the_sign_in_page(provider_server, hosted, local_aws, page):
+    """Federated single sign-on end to end: the app asks for ``identity_provider=UGA-SSO``, the
+    (stand-in) managed login sends the browser to the independent provider, the student signs in
+    there, and the app gets the pool's tokens for the linked pool user."""
+    from archpal_desktop.core import config as cfg
+    from archpal_desktop.core.auth import AuthSession
+    from archpal_desktop.localstack.hosted_login import browser_client_config
+    from tests.auth.conftest import make_pool
+
+    resp = requests.post(f"{provider_server}/oauth2/clients", json={
+        "redirect_uris": [f"{hosted.url}/oauth2/idpresponse"],
+        "token_endpoint_auth_method": "client_secret_post"}).json()
+    hosted.add_identity_provider("UGA-SSO", provider_server, resp["client_id"], resp["client_secret"])
+    base = make_pool()
+    port = free_port()
+    config = browser_client_config([f"http://127.0.0.1:{port}/archpal/callback"], [])
+    config["SupportedIdentityProviders"] = ["COGNITO", "UGA-SSO"]
+    client_id = base.admin.create_user_pool_client(UserPoolId=base.pool_id, ClientName="desk",
+                                                   GenerateSecret=False, **config
+                                                   )["UserPoolClient"]["ClientId"]
+    settings = base.settings(**{cfg.COGNITO_CLIENT_ID: client_id, cfg.COGNITO_DOMAIN: hosted.url,
+                                cfg.SIGN_IN_PORTS: str(port), cfg.IDENTITY_PROVIDER: "UGA-SSO"})
+    session = AuthSession(settings)
+    attempt = session.browser_sign_in(60)
+    url = attempt.start()
+    assert parse_qs(urlsplit(url).query)["identity_provider"] == ["UGA-SSO"]
+    box: dict = {}
+
+    def finish():
+        try:
+            box["session"] = attempt.finish()
+        except BaseException as exc:
+            box["error"] = exc
+
+    waiter = threading.Thread(target=finish)
+    waiter.start()
+    page.goto(url)                                   # straight to the university's page
+    assert provider_server.split("//")[1] in page.url()
+    page.submit({"input[name=sub]": "ada@uga.edu"}, "button[type=submit]")
+    waiter.join(60)
+    assert "error" not in box, box.get("error")
+    assert "You can go back to ArchPal" in page.text()
+    assert session.email == "ada@uga.edu" and session.via == "browser"
+    assert session.sub == base.sub_of("ada@uga.edu")  # the pool's own user, linked by e-mail
