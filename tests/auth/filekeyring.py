@@ -41,6 +41,6 @@ class SharedTestKeyring(KeyringBackend):
 
 
 # a stand-in for the OS keychain: on the allowlist only in processes that import this module
-from archpal_desktop.core.keystore import trust_backend  # noqa: E402
+from archpal_desktop.core.auth.keystore import trust_backend  # noqa: E402
 
 trust_backend(SharedTestKeyring)

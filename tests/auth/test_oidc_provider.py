@@ -12,7 +12,7 @@ import requests
 
 from archpal_desktop.core.auth import oidc
 from archpal_desktop.core.auth.errors import SignInDeniedError
-from archpal_desktop.core.tokens import TokenError
+from archpal_desktop.core.auth.tokens import TokenError
 from archpal_desktop.localstack.server import free_port
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")

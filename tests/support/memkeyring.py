@@ -34,6 +34,6 @@ def contents() -> dict[tuple[str, str], str]:
 
 
 # a stand-in for the OS keychain: on the allowlist only in processes that import this module
-from archpal_desktop.core.keystore import trust_backend  # noqa: E402
+from archpal_desktop.core.auth.keystore import trust_backend  # noqa: E402
 
 trust_backend(MemoryKeyring)

@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core import tokens
+from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import oidc
 from archpal_desktop.core.auth.errors import SignInDomainError
 from archpal_desktop.core.auth.loopback import DEFAULT_PATH, DEFAULT_PORTS

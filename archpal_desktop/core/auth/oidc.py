@@ -83,7 +83,7 @@ def provider_from(doc: dict[str, Any]) -> Provider:
                                 "Ask your IT administrator to set up the sign-in domain.") from None
 
 
-def _map_oauth(exc: BaseException) -> Exception:
+def _map_oauth(exc: BaseException) -> BaseException:
     if isinstance(exc, requests.RequestException):
         return OfflineError()
     if isinstance(exc, OAuthError):
@@ -181,7 +181,7 @@ def verify_id_token(id_token: str, *, provider: Provider, client_id: str, nonce:
                     keys: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Claims of an ID token whose signature (the provider's JWKS), issuer, audience, expiry and
     nonce check out; SignInDeniedError otherwise."""
-    from archpal_desktop.core.tokens import LEEWAY, TokenError
+    from archpal_desktop.core.auth.tokens import LEEWAY, TokenError
 
     doc = keys() if keys else get_json(provider.jwks_uri, what="The sign-in keys")
     try:
@@ -211,7 +211,7 @@ def verify_id_token(id_token: str, *, provider: Provider, client_id: str, nonce:
 
 
 def check_nonce(claims: dict[str, Any], nonce: str) -> None:
-    from archpal_desktop.core.tokens import TokenError
+    from archpal_desktop.core.auth.tokens import TokenError
 
     if not nonce or not secrets.compare_digest(str(claims.get("nonce") or ""), nonce):
         raise TokenError("The sign-in answer does not belong to this sign-in (nonce).",

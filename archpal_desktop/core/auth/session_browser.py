@@ -3,15 +3,33 @@ adds (issue 13) and that every session uses to renew and to revoke (issue 18 poi
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any, cast
 
-from archpal_desktop.core.auth.errors import map_cognito
+from archpal_desktop.core.errors.cognito import map_cognito
 from archpal_desktop.core.errors import AuthExpiredError
+
+if TYPE_CHECKING:
+    from archpal_desktop.core import config as cfg
+    from archpal_desktop.core.auth.oidc import Provider
+    from archpal_desktop.core.auth.session import AuthSession
 
 log = logging.getLogger("archpal_desktop.core.auth.session")
 
 
 class BrowserSessionMixin:
     """Mixed into AuthSession; uses its settings, client id, boto3 client and tokens."""
+
+    # what AuthSession provides (declared for the type checker)
+    settings: cfg.Settings
+    client_id: str
+    via: str
+    _refresh_token: str
+    _client: Any
+    _provider: Provider | None
+
+    if TYPE_CHECKING:
+        def _accept(self, result: dict, email: str, *, nonce: str | None = None,
+                    via: str | None = None, expect_sub: str | None = None) -> None: ...
 
     def sign_in_mode(self) -> str:
         from archpal_desktop.core.auth.browser import sign_in_mode
@@ -30,7 +48,8 @@ class BrowserSessionMixin:
         """A :class:`~archpal_desktop.core.auth.browser.BrowserSignIn` for this session."""
         from archpal_desktop.core.auth.browser import BrowserSignIn
 
-        return BrowserSignIn(self) if timeout is None else BrowserSignIn(self, timeout)
+        session = cast("AuthSession", self)
+        return BrowserSignIn(session) if timeout is None else BrowserSignIn(session, timeout)
 
     def adopt_browser_tokens(self, token: dict, *, nonce: str, expect_sub: str | None = None) -> None:
         from archpal_desktop.core.auth.browser import as_result

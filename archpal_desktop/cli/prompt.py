@@ -114,3 +114,18 @@ def terminal_browser_sign_in(session: AuthSession, *, open_browser: bool = True,
     except KeyboardInterrupt:
         attempt.cancel()
         raise
+
+
+def access_interactively(settings):
+    """AWS access for the stored session, asking on the terminal if it is gone."""
+    from archpal_desktop.core import auth
+
+    return auth.access_for_stored_session(settings, ask=sign_in_as_the_site_says)
+
+
+def sign_in_as_the_site_says(session: AuthSession) -> None:
+    """The terminal's sign-in: the browser where the site signs in on its own page."""
+    if session.sign_in_mode() == "browser":
+        terminal_browser_sign_in(session)
+    else:
+        terminal_sign_in(session)
