@@ -21,7 +21,8 @@ from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.auth.errors import AuthInputError, CodeError, map_cognito
 from archpal_desktop.core.auth.session_browser import BrowserSessionMixin
 from archpal_desktop.core.aws import AwsAccess, static_access
-from archpal_desktop.core.errors import AuthError, AuthExpiredError, ConfigError, OfflineError
+from archpal_desktop.core.errors import (ArchPalError, AuthError, AuthExpiredError, ConfigError,
+                                         OfflineError, mapped)
 from archpal_desktop.core.auth.keystore import KeyStore
 from archpal_desktop.core.layout import validate_sub
 
@@ -160,11 +161,12 @@ class AuthSession(BrowserSessionMixin):
 
     def _call(self, step: str, fn, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            err = map_cognito(exc, step=step)
+            # the library's text may quote a token: not kept as the cause
+            with mapped("cognito", step=step, keep_cause=False):
+                return fn(*args, **kwargs)
+        except ArchPalError as err:
             log.info("%s refused: %s", step, err.code)
-            raise err from None
+            raise
 
     # -- sign in ----------------------------------------------------------------------------
     def sign_in(self, email: str, password: str) -> "AuthSession | Challenge":

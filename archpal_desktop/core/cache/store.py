@@ -9,7 +9,6 @@ thread raises. Every committed write announces what it changed (cache.changes).
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import threading
 import uuid
@@ -21,13 +20,11 @@ import sqlite_utils
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache.changes import ChangeLog, Changes
 from archpal_desktop.core.cache.connection import (Connection, Connections, Transaction,
-                                                   integrity_problem, move_aside, open_connection)
+                                                   open_checked)
 from archpal_desktop.core.cache.records import (LOCAL_ONLY_STATES, PUSHABLE, Conversation, Message,
                                                 SearchHit, fts_query, user_db_path)
-from archpal_desktop.core.cache.schema import migrate
-from archpal_desktop.core.errors import BadDataError, NotFoundError, StorageError
-
-log = logging.getLogger(__name__)
+from archpal_desktop.core.cache.schema import migrate  # noqa: F401 - re-exported
+from archpal_desktop.core.errors import BadDataError, NotFoundError
 
 
 class Store:
@@ -39,7 +36,7 @@ class Store:
         self.path = Path(path)
         self._lock = threading.RLock()
         self.changes = ChangeLog()
-        first = _open_checked(self.path)
+        first = open_checked(self.path)
         self._conns = Connections(self.path, first)
 
     @classmethod
@@ -71,8 +68,10 @@ class Store:
 
     # -- transactions -----------------------------------------------------------------------
     def transaction(self) -> Transaction:
+        """``with store.transaction() as changes:`` -- the writes inside commit together, and
+        ``changes`` (a :class:`Changes`) tells what they changed once the block is done."""
         return Transaction(self.conn, self._lock, on_commit=self.changes.committed,
-                           on_rollback=self.changes.rolled_back)
+                           on_rollback=self.changes.rolled_back, pending=self.changes.current)
 
     def _q(self, sql: str, params: Any = ()) -> list[dict]:
         cur = self.conn.execute(sql, tuple(params))
@@ -366,35 +365,6 @@ class Store:
         return convs + tombs + prof
 
 
-
-
-def _open_checked(path: Path) -> Connection:
-    """The first connection, migrated. A file SQLite cannot open is called damaged only when
-    its integrity check says so; then it is moved aside (kept, never deleted) and the person is
-    told where. Anything else is reported as it is, with the file left untouched."""
-    conn: Connection | None = None
-    try:
-        conn = open_connection(path)
-        migrate(conn)
-        return conn
-    except sqlite3.DatabaseError as exc:
-        if conn is not None:
-            sqlite3.Connection.close(conn)
-        problem = integrity_problem(path)
-        if problem is None:
-            raise StorageError(f"The local cache {path} could not be opened ({exc}); it was left "
-                               "as it is.", "Close other ArchPal windows and try again.") from exc
-        aside = move_aside(path)
-        log.error("cache %s failed its integrity check (%s); moved to %s", path, problem, aside)
-        raise BadDataError(
-            f"The local cache {path} is damaged (SQLite's integrity check: {problem}). It was "
-            f"moved to {aside}, kept as it was.",
-            "Start ArchPal again: it downloads your history again. Messages that were never "
-            "uploaded are still in the moved file; your IT helpdesk can recover them.") from exc
-    except BaseException:
-        if conn is not None:
-            sqlite3.Connection.close(conn)
-        raise
 
 
 __all__ = ["Store", "Conversation", "Message", "SearchHit", "LOCAL_ONLY_STATES", "fts_query",

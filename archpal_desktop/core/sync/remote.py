@@ -224,15 +224,14 @@ class Remote:
     def _get_through_client(self, key: str) -> tuple[bytes, str]:
         """botocore's own call (no credentials were handed over, or an unusual endpoint or key)."""
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=key)
-            body = resp["Body"].read(layout.MAX_OBJECT_BYTES + 1)
-            resp["Body"].close()
-            return body, resp.get("ETag", "")
-        except Exception as exc:
-            err = map_exception(exc, key=key)
-            if isinstance(err, NotFoundError):
-                err.message = f"{key} is no longer in the bucket."
-            raise err from exc
+            with mapped(key=key):
+                resp = self.client.get_object(Bucket=self.bucket, Key=key)
+                body = resp["Body"].read(layout.MAX_OBJECT_BYTES + 1)
+                resp["Body"].close()
+                return body, resp.get("ETag", "")
+        except NotFoundError as err:
+            err.message = f"{key} is no longer in the bucket."
+            raise
 
     def put(self, key: str, body: bytes, *, if_match: str | None = None,
             if_none_match: bool = False) -> str:
@@ -244,13 +243,13 @@ class Remote:
         elif if_none_match:
             kwargs["IfNoneMatch"] = "*"
         try:
-            return self.client.put_object(**kwargs).get("ETag", "")
-        except Exception as exc:
-            err = map_exception(exc, key=key)
-            if isinstance(err, NotFoundError) and if_match:
-                # the object we meant to replace is gone: a conflict for the merge loop
-                raise ConflictError(f"{key} was removed while we were updating it.", key=key) from exc
-            raise err from exc
+            with mapped(key=key):
+                return self.client.put_object(**kwargs).get("ETag", "")
+        except NotFoundError as err:
+            if not if_match:
+                raise
+            # the object we meant to replace is gone: a conflict for the merge loop
+            raise ConflictError(f"{key} was removed while we were updating it.", key=key) from err
 
     def delete(self, key: str, *, if_match: str | None = None) -> None:
         self._check_key(key)
@@ -258,12 +257,10 @@ class Remote:
         if if_match:
             kwargs["IfMatch"] = if_match
         try:
-            self.client.delete_object(**kwargs)
-        except Exception as exc:
-            err = map_exception(exc, key=key)
-            if isinstance(err, NotFoundError):
-                return
-            raise err from exc
+            with mapped(key=key):
+                self.client.delete_object(**kwargs)
+        except NotFoundError:
+            return  # already gone: what a delete wants
 
     def _check_key(self, key: str) -> None:
         # nothing outside the signed-in user's own prefix is ever read or written
