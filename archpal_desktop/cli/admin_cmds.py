@@ -51,6 +51,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--which", choices=("all", "user", "role", "trust", "tags"), default="all")
     a.set_defaults(func=cmd_policy)
 
+    from archpal_desktop.cli.auth_cmds import register_admin  # the sign-in team's part
+    register_admin(asub, common)
+
     a = asub.add_parser("doctor", parents=[common],
                         help="doctor plus the bucket's encryption, public access block, versioning")
     a.add_argument("--json", action="store_true")

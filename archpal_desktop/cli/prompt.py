@@ -90,8 +90,42 @@ def terminal_sign_in(session: AuthSession, email: str | None = None,
     raise AssertionError("unreachable")
 
 
+def terminal_browser_sign_in(session: AuthSession, *, open_browser: bool = True,
+                             term: Terminal | None = None, timeout: float | None = None) -> None:
+    """Browser sign-in from a terminal: print the address (stdout, for a remote shell's user to
+    open elsewhere), open it here unless told not to, wait for the redirect. Ctrl+C cancels."""
+    term = term or Terminal()
+    attempt = session.browser_sign_in(timeout)
+    url = attempt.start()
+    print("Open this address in a browser to sign in:", flush=True)
+    print(f"  {url}", flush=True)
+    if open_browser:
+        import webbrowser
+
+        try:
+            opened = webbrowser.open(url)
+        except Exception:  # no browser here: the printed address still works
+            opened = False
+        if not opened:
+            term.say("No browser could be opened here; open the address above yourself.")
+    term.say("Waiting for the sign-in to finish in the browser (Ctrl+C to cancel)...")
+    try:
+        attempt.finish()
+    except KeyboardInterrupt:
+        attempt.cancel()
+        raise
+
+
 def access_interactively(settings):
     """AWS access for the stored session, asking on the terminal if it is gone."""
     from archpal_desktop.core import auth
 
-    return auth.access_for_stored_session(settings, ask=terminal_sign_in)
+    return auth.access_for_stored_session(settings, ask=sign_in_as_the_site_says)
+
+
+def sign_in_as_the_site_says(session: AuthSession) -> None:
+    """The terminal's sign-in: the browser where the site signs in on its own page."""
+    if session.sign_in_mode() == "browser":
+        terminal_browser_sign_in(session)
+    else:
+        terminal_sign_in(session)

@@ -37,6 +37,12 @@ COGNITO_USER_POOL_ID = "cognito_user_pool_id"
 COGNITO_CLIENT_ID = "cognito_client_id"
 COGNITO_REGION = "cognito_region"
 COGNITO_IDENTITY_POOL_ID = "cognito_identity_pool_id"
+COGNITO_DOMAIN = "cognito_domain"          # the web app's key: the pool's managed sign-in domain
+SIGN_IN = "sign_in"                        # "browser" | "password" | "both"; "" = browser with a domain
+SIGN_IN_PORTS = "sign_in_ports"            # loopback ports registered as callback URLs
+IDENTITY_PROVIDER = "identity_provider"    # straight to the university's SSO (Cognito's name)
+IDP_IDENTIFIER = "idp_identifier"          # or its identifier (e.g. the e-mail domain)
+SIGN_OUT_URL = "sign_out_url"              # where /logout sends the browser (registered)
 ALLOWED_EMAIL_DOMAINS = "allowed_email_domains"
 PROVIDER = "provider"                      # "bedrock" | "openai"
 OPENAI_BASE_URL = "openai_base_url"        # e.g. http://127.0.0.1:11434/v1 (Ollama)
@@ -63,6 +69,12 @@ DEFAULTS: dict[str, Any] = {
     COGNITO_CLIENT_ID: "",
     COGNITO_REGION: "",
     COGNITO_IDENTITY_POOL_ID: "",
+    COGNITO_DOMAIN: "",
+    SIGN_IN: "",
+    SIGN_IN_PORTS: ["53682", "53683", "53684"],
+    IDENTITY_PROVIDER: "",
+    IDP_IDENTIFIER: "",
+    SIGN_OUT_URL: "",
     ALLOWED_EMAIL_DOMAINS: [],
     PROVIDER: "bedrock",
     OPENAI_BASE_URL: "",

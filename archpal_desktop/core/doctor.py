@@ -108,6 +108,7 @@ class Doctor:
 
     # -- the checks, in order ---------------------------------------------------------------
     def run(self) -> list[Check]:
+        self.check_sign_in()
         if not self.check_settings():
             return self.checks
         if not self.check_reachable():
@@ -122,6 +123,14 @@ class Doctor:
         if self.admin:
             self.check_bucket_settings(s3)
         return self.checks
+
+    def check_sign_in(self) -> None:
+        """The browser sign-in's discovery, domain and callback URL (core/auth/admin_kit.py);
+        independent of the bucket, so they are reported whatever the later checks find."""
+        from archpal_desktop.core.auth.admin_kit import sign_in_checks
+
+        for c in sign_in_checks(self.settings):
+            self.add(Check(c["name"], c["status"], c["detail"], c.get("fix", ""), c.get("code", "")))
 
     def check_settings(self) -> bool:
         s = self.settings

@@ -2,4 +2,5 @@
 from __future__ import annotations
 
 from archpal_desktop.core.auth.keystore import *  # noqa: F401,F403
-from archpal_desktop.core.auth.keystore import CHUNK, KeyStore, is_insecure  # noqa: F401
+from archpal_desktop.core.auth.keystore import (CHUNK, SECURE_BACKENDS, KeyStore,  # noqa: F401
+                                                 describe_backend, is_insecure, trust_backend)

@@ -28,6 +28,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
+from archpal_desktop.localstack.hosted_login import HostedLogin, browser_client_config
 from archpal_desktop.localstack.server import (MotoServer, apply_environ, local_aws_env,
                                                restore_environ)
 
@@ -55,6 +56,7 @@ class Demo:
     env: dict[str, str]
     moto: MotoServer
     bedrock: LocalBedrock
+    hosted: HostedLogin | None = None  # the stand-in for the pool's managed sign-in page
     temporary: bool = False
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
     _closed: bool = False
@@ -71,6 +73,8 @@ class Demo:
             cfg.ANTHROPIC_MODEL: DEMO_MODEL,
             cfg.PROVIDER: "bedrock",
             cfg.DATA_DIR: str(self.data_dir),
+            # both ways in: the password form (filled for the demo) and the browser sign-in
+            **({cfg.COGNITO_DOMAIN: self.hosted.url, cfg.SIGN_IN: "both"} if self.hosted else {}),
         }
 
     def banner(self) -> str:
@@ -79,6 +83,8 @@ class Demo:
         return ("ArchPal demo: a local backend is running on this computer (no AWS, no real model; "
                 "replies come from a labelled demo coach).\n"
                 f"  Sign in with: {self.email}  password: {self.password}\n"
+                + (f"  (on the local stand-in for the university sign-in page at {self.hosted.url})\n"
+                   if self.hosted else "") +
                 f"  Data folder: {where}")
 
     def close(self) -> None:
@@ -86,6 +92,8 @@ class Demo:
             return
         self._closed = True
         _forget_demo_session(self.pool_id, self.sub)
+        if self.hosted is not None:
+            self.hosted.stop()
         self.bedrock.stop()
         self.moto.stop()
         restore_environ(self._saved_env)
@@ -140,9 +148,13 @@ def _provision(moto: MotoServer, bedrock: LocalBedrock, env: dict[str, str], fol
     idp = boto3.client("cognito-idp", region_name=REGION)
     pool_id = idp.create_user_pool(PoolName="archpal-demo", UsernameAttributes=["email"],
                                    AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+    # the app client as the admin kit sets it up: SRP for the password form, plus the browser
+    # sign-in's code grant with the loopback callback and sign-out URLs
+    ports = _sign_in_ports()
     client_id = idp.create_user_pool_client(
         UserPoolId=pool_id, ClientName="archpal-desktop-demo", GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        **browser_client_config([f"http://127.0.0.1:{p}/archpal/callback" for p in ports],
+                                [f"http://127.0.0.1:{p}/archpal/signed-out" for p in ports]),
     )["UserPoolClient"]["ClientId"]
     user = idp.admin_create_user(UserPoolId=pool_id, Username=DEMO_EMAIL, MessageAction="SUPPRESS",
                                  UserAttributes=[{"Name": "email", "Value": DEMO_EMAIL},
@@ -159,9 +171,22 @@ def _provision(moto: MotoServer, bedrock: LocalBedrock, env: dict[str, str], fol
     s3.create_bucket(Bucket=bucket)
     for key, body in seed_objects(sub).items():
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    hosted = HostedLogin(REGION).start()
     return Demo(sub=sub, email=DEMO_EMAIL, password=DEMO_PASSWORD, bucket=bucket, pool_id=pool_id,
                 client_id=client_id, identity_pool_id=identity_pool_id, data_dir=folder, env=env,
-                moto=moto, bedrock=bedrock, temporary=temporary)
+                moto=moto, bedrock=bedrock, hosted=hosted, temporary=temporary)
+
+
+def _sign_in_ports() -> list[int]:
+    """The loopback ports the app may listen on: the defaults plus ARCHPAL_SIGN_IN_PORTS (read
+    here because the pool is made before the settings are loaded)."""
+    import os
+
+    from archpal_desktop.core.auth.loopback import DEFAULT_PORTS
+
+    extra = [int(p) for p in os.environ.get("ARCHPAL_SIGN_IN_PORTS", "").split(",")
+             if p.strip().isdigit()]
+    return list(dict.fromkeys([*extra, *DEFAULT_PORTS]))
 
 
 # -- seed data, written exactly as the web app writes it ----------------------------------------

@@ -75,7 +75,7 @@ def _show_sign_in(session, settings, tasks, parent=None, email: str = "") -> boo
     """The sign-in dialog (ui/auth_dialog.py); True when signed in."""
     from archpal_desktop.ui.auth_dialog import AuthDialog
     dlg = AuthDialog(settings, session=session, tasks=tasks, parent=parent, email=email)
-    return _run_modal(dlg) and bool(session.signed_in)
+    return _run_modal(dlg) and bool(session.signed_in or session.offline_only)
 
 
 def _run_modal(dialog) -> bool:
@@ -241,14 +241,19 @@ def sign_out(state: AppState, parent=None) -> bool:
         pending = state.store.pending_upload_count()
     except Exception:  # the count is a courtesy; signing out must still be possible
         pending = 0
-    dlg = SignOutDialog(state.email or state.sub, pending, parent)
+    session = state.auth
+    dlg = SignOutDialog(state.email or state.sub, pending, parent,
+                        browser=getattr(session, "via", "") == "browser")
     accepted = bool(dlg.exec())
     remove = bool(dlg.remove_data.isChecked())
+    end_browser = dlg.end_browser.isVisible() and dlg.end_browser.isChecked()
     dlg.deleteLater()
     if not accepted:
         return False
-    session = state.auth
     try:
+        from archpal_desktop.ui.auth_browser import end_browser_session
+        if end_browser:  # the URL first: signing out forgets the session's provider
+            end_browser_session(state.tasks, session)
         wait_for(state.tasks, lambda: session.sign_out(global_=True, remove_data=remove))
     except Exception as exc:  # signing out locally always works; say what did not
         QMessageBox.warning(parent, APP_NAME, f"Signed out on this computer only.\n\n{map_exception(exc)}")

@@ -6,7 +6,10 @@ state meanwhile and never blocks. Errors appear inline under the field they conc
 the page's title when they concern no field. On success ``signed_in(AuthSession)`` is emitted
 and the dialog is accepted.
 
-``SignOutDialog`` asks before signing out and offers to remove this user's local data.
+Where the site signs in on its own page (``sign_in`` "browser" or "both", ui/auth_browser.py),
+the first page is "Sign in with your university" and the browser does the rest. With no secure
+keyring, an offline start can open the last user's saved work. The form building block lives in
+ui/auth_pages.py; ``SignOutDialog`` (ui/auth_sign_out.py) is re-exported here.
 """
 from __future__ import annotations
 
@@ -14,116 +17,25 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QDialog, QLabel, QLineEdit, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import (
     AuthInputError, AuthSession, Challenge, NotConfirmedError, check_email,
 )
+from archpal_desktop.core.auth import accounts
+from archpal_desktop.core.auth.browser import sign_in_mode
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui.auth_browser import BrowserPagesMixin
+from archpal_desktop.ui.auth_pages import Page as _Page
+from archpal_desktop.ui.auth_sign_out import SignOutDialog  # noqa: F401 - re-exported
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
 
-class _Page(QWidget):
-    """A titled form: fields with an error line under each, a page error, buttons."""
-
-    def __init__(self, name: str, title: str, intro: str = ""):
-        super().__init__()
-        self.setObjectName(f"page_{name}")
-        self.name = name
-        self.fields: dict[str, QLineEdit] = {}
-        self.errors: dict[str, QLabel] = {}
-        layout = QVBoxLayout(self)
-        heading = QLabel(title)
-        heading.setObjectName("title")
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        heading.setFont(font)
-        layout.addWidget(heading)
-        self.intro = QLabel(intro)
-        self.intro.setWordWrap(True)
-        self.intro.setObjectName(f"{name}_intro")
-        self.intro.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.intro.setVisible(bool(intro))
-        layout.addWidget(self.intro)
-        self.page_error = self._error_label(f"{name}_error")
-        layout.addWidget(self.page_error)
-        self.form = QFormLayout()
-        self.form.setRowWrapPolicy(QFormLayout.WrapLongRows)
-        layout.addLayout(self.form)
-        self.buttons = QHBoxLayout()
-        layout.addLayout(self.buttons)
-        self.links = QHBoxLayout()
-        layout.addLayout(self.links)
-        layout.addStretch(1)
-        self.primary: QPushButton | None = None
-
-    @staticmethod
-    def _error_label(name: str) -> QLabel:
-        label = QLabel()
-        label.setObjectName(name)
-        label.setWordWrap(True)
-        label.setStyleSheet("color: #b3261e;")
-        label.setAccessibleName("error")
-        label.hide()
-        return label
-
-    def add_field(self, key: str, label: str, *, secret: bool = False, placeholder: str = "") -> QLineEdit:
-        edit = QLineEdit()
-        edit.setObjectName(f"{self.name}_{key}")
-        edit.setPlaceholderText(placeholder)
-        edit.setAccessibleName(label)
-        if secret:
-            edit.setEchoMode(QLineEdit.Password)
-        error = self._error_label(f"{self.name}_{key}_error")
-        box = QVBoxLayout()
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(2)
-        box.addWidget(edit)
-        box.addWidget(error)
-        self.form.addRow(label, box)
-        self.fields[key] = edit
-        self.errors[key] = error
-        edit.textEdited.connect(lambda _t, k=key: self.set_error(k, ""))
-        return edit
-
-    def add_primary(self, text: str) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(f"{self.name}_submit")
-        self.buttons.addStretch(1)
-        self.buttons.addWidget(button)
-        self.primary = button
-        return button
-
-    def add_link(self, text: str, name: str) -> QPushButton:
-        link = QPushButton(text)
-        link.setObjectName(f"{self.name}_{name}")
-        link.setFlat(True)
-        link.setAutoDefault(False)
-        link.setCursor(Qt.PointingHandCursor)
-        link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; border: none; }")
-        self.links.addWidget(link)
-        return link
-
-    def set_error(self, key: str, text: str) -> None:
-        label = self.errors.get(key, self.page_error) if key else self.page_error
-        label.setText(text)
-        label.setVisible(bool(text))
-
-    def clear_errors(self) -> None:
-        for key in list(self.errors) + [""]:
-            self.set_error(key, "")
-
-    def value(self, key: str) -> str:
-        return self.fields[key].text()
-
-
-class AuthDialog(QDialog):
+class AuthDialog(QDialog, BrowserPagesMixin):
     signed_in = Signal(object)  # the AuthSession
 
     def __init__(self, settings: cfg.Settings, session: AuthSession | None = None,
@@ -136,11 +48,13 @@ class AuthDialog(QDialog):
         self.tasks = tasks or TaskManager(self)
         self.challenge: Challenge | None = None
         self.busy = False
+        self.mode = sign_in_mode(settings)
         self._build()
         if email:
             self.pages["sign_in"].fields["email"].setText(email)
-        self.show_page("sign_in")
+        self.show_page("browser" if self.mode == "browser" else "sign_in")
         self._show_notice()
+        self._offer_offline()
 
     # -- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -160,6 +74,12 @@ class AuthDialog(QDialog):
         p.add_primary("Sign in").clicked.connect(self._sign_in)
         p.add_link("Create an account", "to_sign_up").clicked.connect(lambda: self.show_page("sign_up"))
         p.add_link("Forgot password?", "to_forgot").clicked.connect(lambda: self.show_page("forgot"))
+        if self.mode == "both":
+            p.add_link("Sign in on your university's page instead", "to_browser",
+                       own_row=True).clicked.connect(
+                lambda: self.show_page("browser"))
+        if self.mode in ("browser", "both"):
+            self._build_browser_pages(self.mode)
 
         p = self._page("sign_up", "Create your account",
                        "Use your university e-mail address; we will e-mail you a code.")
@@ -213,11 +133,28 @@ class AuthDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.hide()
 
+        self.offline_box = QWidget()
+        self.offline_box.setObjectName("offline_box")
+        box = QVBoxLayout(self.offline_box)
+        box.setContentsMargins(0, 6, 0, 0)
+        self.offline_text = QLabel()
+        self.offline_text.setObjectName("offline_text")
+        self.offline_text.setWordWrap(True)
+        self.offline_text.setTextFormat(Qt.PlainText)
+        box.addWidget(self.offline_text)
+        self.offline_button = QPushButton("Open my conversations on this computer")
+        self.offline_button.setObjectName("open_offline")
+        self.offline_button.setAutoDefault(False)
+        self.offline_button.clicked.connect(self._open_offline)
+        box.addWidget(self.offline_button, 0, Qt.AlignLeft)
+        self.offline_box.hide()
+
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
         layout.addWidget(self.status)
         layout.addWidget(self.stack)
         layout.addWidget(self.progress)
+        layout.addWidget(self.offline_box)
         self.setMinimumWidth(440)
 
     def _page(self, name: str, title: str, intro: str) -> _Page:
@@ -244,12 +181,48 @@ class AuthDialog(QDialog):
         self.status.setText(info)
         self.status.setVisible(bool(info))
         first_empty = next((e for e in page.fields.values() if not e.text()), None)
-        (first_empty or next(iter(page.fields.values()))).setFocus()
+        target = first_empty or next(iter(page.fields.values()), None) or page.primary
+        if target is not None:
+            target.setFocus()
 
     def _show_notice(self) -> None:
         text = self.session.notice if self.session else ""
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+
+    def _offer_offline(self) -> None:
+        """Issue 11, broken 5: with no secure keyring nothing is remembered between runs, so an
+        offline start would lock the student out of their own saved work. When the last user's
+        cache is on this computer, offer to open it; sync and the coach wait for a sign-in."""
+        if self.session is None or self.session.keystore.secure:
+            return
+        data_dir = self.settings.data_dir()
+        sub = accounts.last_user(data_dir) or ""
+        info = accounts.user_info(data_dir, sub) if sub else {}
+        if not sub or not accounts.has_cache(data_dir, sub) or \
+                info.get("pool") not in (None, self.settings[cfg.COGNITO_USER_POOL_ID]):
+            return
+        who = str(info.get("email") or "your account")
+        self.offline_text.setText(
+            f"Can't sign in right now? The conversations of {who} are saved on this computer. "
+            "You can open them and keep writing; syncing and the coach wait until you sign in.")
+        self.offline_box.show()
+
+    def _open_offline(self) -> None:
+        def opened(ok) -> None:
+            if not ok:
+                self.page.set_error("", "The conversations saved on this computer could not be "
+                                        "opened. Sign in to continue.")
+                self.offline_box.hide()
+                return
+            self.signed_in.emit(self.session)
+            self.accept()
+
+        self._run("Opening your conversations…", lambda s: s.open_offline(), opened)
+
+    def done(self, result: int) -> None:
+        self._end_browser_attempt()
+        super().done(result)
 
     def set_busy(self, busy: bool, text: str = "") -> None:
         self.busy = busy
@@ -444,43 +417,3 @@ class AuthDialog(QDialog):
         if code and challenge:
             self._run("Checking the code…", lambda s: s.answer_challenge(challenge, code),
                       self._after_sign_in)
-
-
-class SignOutDialog(QDialog):
-    """Sign out, optionally removing this user's cached conversations from this computer."""
-
-    def __init__(self, email: str, pending_uploads: int = 0, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("Sign out")
-        self.setObjectName("sign_out_dialog")
-        layout = QVBoxLayout(self)
-        text = QLabel(f"Sign out {email} from ArchPal on this computer and your other devices?")
-        text.setWordWrap(True)
-        layout.addWidget(text)
-        self.remove_data = QCheckBox("Also remove my conversations from this computer")
-        self.remove_data.setObjectName("remove_data")
-        layout.addWidget(self.remove_data)
-        note = QLabel("They stay in your account online; only this computer's copy is deleted.")
-        note.setWordWrap(True)
-        note.setIndent(22)
-        layout.addWidget(note)
-        self.warning = QLabel(f"{pending_uploads} change(s) have not been uploaded yet and would be "
-                              "lost. Go online and sync first to keep them." if pending_uploads else "")
-        self.warning.setObjectName("remove_warning")
-        self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #b3261e;")
-        self.warning.hide()
-        layout.addWidget(self.warning)
-        def toggled(on: bool) -> None:
-            self.warning.setVisible(on and bool(pending_uploads))
-            self.resize(self.width(), self.sizeHint().height())  # room for the warning
-
-        self.remove_data.toggled.connect(toggled)
-        self.setMinimumWidth(460)
-        buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
-        self.ok = buttons.addButton("Sign out", QDialogButtonBox.AcceptRole)
-        self.ok.setObjectName("sign_out")
-        self.ok.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)

@@ -96,3 +96,85 @@ def mfa_pool(local_aws, monkeypatch):
 def student(pool):
     email = "ada@uga.edu"
     return email, pool.add_user(email)
+
+
+# -- browser sign-in (issue 13) ----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def hosted(moto_server):
+    """The local stand-in for the pool's managed sign-in page, in front of moto's pools."""
+    from archpal_desktop.localstack.hosted_login import HostedLogin
+
+    server = HostedLogin("us-east-1").start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class BrowserPool(Pool):
+    domain: str = ""
+    port: int = 0
+    identity_pool_id: str = ""
+
+    def settings(self, **extra):
+        base = {cfg.COGNITO_DOMAIN: self.domain, cfg.SIGN_IN_PORTS: str(self.port),
+                cfg.COGNITO_IDENTITY_POOL_ID: self.identity_pool_id}
+        base.update(extra)
+        return super().settings(**base)
+
+    @property
+    def callback(self) -> str:
+        return f"http://127.0.0.1:{self.port}/archpal/callback"
+
+
+def make_browser_pool(hosted) -> BrowserPool:
+    """A pool whose app client is set up as the admin kit sets it (code grant, PKCE, the
+    loopback callback on a free port so parallel test runs never share one)."""
+    from archpal_desktop.localstack.hosted_login import browser_client_config
+    from archpal_desktop.localstack.server import free_port
+
+    base = make_pool()
+    port = free_port()
+    client_id = base.admin.create_user_pool_client(
+        UserPoolId=base.pool_id, ClientName="archpal-desktop-browser", GenerateSecret=False,
+        **browser_client_config([f"http://127.0.0.1:{port}/archpal/callback"],
+                                [f"http://127.0.0.1:{port}/archpal/signed-out"]),
+    )["UserPoolClient"]["ClientId"]
+    identity_pool_id = boto3.client("cognito-identity", region_name="us-east-1").create_identity_pool(
+        IdentityPoolName="archpal_browser_test", AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": f"cognito-idp.us-east-1.amazonaws.com/{base.pool_id}",
+                                   "ClientId": client_id}])["IdentityPoolId"]
+    return BrowserPool(base.admin, base.pool_id, client_id, base.other_client_id, domain=hosted.url,
+                       port=port, identity_pool_id=identity_pool_id)
+
+
+@pytest.fixture
+def browser_pool(local_aws, hosted):
+    return make_browser_pool(hosted)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless chromium per test module (tests/auth/chromium.py)."""
+    from tests.auth.chromium import Chromium, chromium_path
+
+    if not chromium_path():
+        pytest.skip("chromium is not installed: run scripts/bootstrap.sh as root")
+    browser = Chromium()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    tab = chromium.page()
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(autouse=True)
+def moto_revoke_token():
+    """moto has no RevokeToken; the local stand-in adds AWS's documented behaviour to it (in
+    this process, where the tests' moto server runs), so sign-out's revocation is real here."""
+    from archpal_desktop.localstack.hosted_login import install_revoke_token
+
+    install_revoke_token()

@@ -87,3 +87,28 @@ def test_logout_local_only_keeps_other_devices(pool, student, cli_env):
     r = run(pool, "logout", "--local")
     assert f"Signed out {email} on this computer." in r.stdout
     assert "stay cached on this computer" in r.stdout
+
+
+def test_logout_local_revokes_this_computers_session_only(pool, student, cli_env):
+    """Issue 18 point 10: the refresh token stayed valid at Cognito for up to 30 days."""
+    import json
+
+    import boto3
+
+    from archpal_desktop.core.auth import AuthSession
+
+    email, sub = student
+    other_device = AuthSession(pool.settings())
+    other_device.sign_in(email, PASSWORD)
+    assert run(pool, "login", "--password", stdin=f"{email}\n{PASSWORD}\n").returncode == 0
+    stored = json.loads(cli_env.read_text())
+    refresh = next(v for k, v in stored.items() if k.endswith(f"{pool.pool_id}/{sub}"))
+    r = run(pool, "logout", "--local")
+    assert r.returncode == 0, r.stderr
+    assert "Its session is revoked" in r.stdout
+    client = boto3.client("cognito-idp", region_name="us-east-1")
+    with pytest.raises(client.exceptions.NotAuthorizedException):
+        client.initiate_auth(ClientId=pool.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                             AuthParameters={"REFRESH_TOKEN": refresh})
+    other_device.renew()  # the other device stays signed in
+    assert other_device.verified

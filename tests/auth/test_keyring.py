@@ -3,6 +3,7 @@ backends are refused (session for this run only, with a notice the user sees).""
 from __future__ import annotations
 
 import keyring
+import keyring.backend
 import keyring.core
 import keyring.errors
 import pytest
@@ -68,3 +69,48 @@ def test_keyring_error_falls_back_to_this_run_only(pool, student, monkeypatch):
     s = AuthSession(pool.settings())
     s.sign_in(student[0], PASSWORD)
     assert "kept for this session only" in s.notice
+
+
+class _UnreviewedKeyring(keyring.backend.KeyringBackend):
+    """A backend nobody put on the allowlist (its name says nothing about plaintext)."""
+    priority = 1  # type: ignore[assignment]
+    stored: dict = {}
+
+    def get_password(self, service, username):
+        return self.stored.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.stored[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.stored.pop((service, username), None)
+
+
+@pytest.mark.parametrize("backend", ["tests.auth.test_keyring._UnreviewedKeyring"])
+def test_backends_off_the_allowlist_are_this_session_only(backend, monkeypatch, pool, student,
+                                                          tmp_path):
+    """Issue 18 point 9: the old denylist accepted these (no "plaintext" in their names)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    _use_backend(monkeypatch, backend)
+    assert is_insecure(keyring.get_keyring())
+    s = AuthSession(pool.settings())
+    assert s.sign_in(student[0], PASSWORD) is s
+    assert "kept for this session only" in s.notice
+    assert _UnreviewedKeyring.stored == {}
+
+
+def test_the_os_keychains_are_on_the_allowlist():
+    from keyring.backends import SecretService, kwallet, macOS, Windows
+
+    for cls in (SecretService.Keyring, kwallet.DBusKeyring, macOS.Keyring, Windows.WinVaultKeyring):
+        assert not is_insecure(cls.__new__(cls)), cls
+
+
+@pytest.mark.parametrize("backend", ["keyrings.alt.file.PlaintextKeyring", "keyring.backends.fail.Keyring"])
+def test_the_keyring_notice_names_no_class(backend, monkeypatch, tmp_path):
+    """Issue 11 point 7: the notice showed "keyrings.alt.file.PlaintextKeyring"."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    _use_backend(monkeypatch, backend)
+    notice = KeyStore().notice
+    assert notice.startswith("This computer has no secure password store")
+    assert "keyring" not in notice.lower() and "." not in notice.split("(")[1].split(")")[0]

@@ -27,7 +27,11 @@ method but ``restore`` may use the network; it is thread-safe)::
     s.confirm_sign_up(email, code); s.resend_code(email)
     s.forgot_password(email); s.confirm_forgot_password(email, code, new_password)
     s.change_password(old, new); s.setup_totp() -> secret; s.confirm_totp(code)
-    s.sign_out(global_=True, remove_data=False) -> bool (False: only signed out locally)
+    b = s.browser_sign_in()        # browser sign-in (core/auth/browser.py): b.start() -> URL
+    b.finish() -> s; b.cancel()    # to open; finish() waits for the loopback redirect
+    s.sign_in_mode() -> "browser" | "password" | "both"; s.hosted_logout_url()
+    s.sign_out(global_=True, remove_data=False) -> bool (False: only signed out locally);
+                                   # both ways revoke the refresh token (s.revoked says if done)
     s.access() -> AwsAccess        # renews tokens first; cached per user
     s.ensure_fresh() / s.renew()   # tokens renew by themselves on use, 5 min before expiry
     s.sub, s.email, s.id_claims, s.signed_in, s.verified, s.notice (keyring warning or "")

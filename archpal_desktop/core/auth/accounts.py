@@ -57,10 +57,10 @@ def user_info(data_dir: Path, sub: str) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
-def remember(data_dir: Path, sub: str, *, email: str, pool_id: str) -> None:
+def remember(data_dir: Path, sub: str, *, email: str, pool_id: str, via: str = "password") -> None:
     validate_sub(sub)
     doc = read(data_dir)
-    doc["users"][sub] = {"email": email, "pool": pool_id}
+    doc["users"][sub] = {"email": email, "pool": pool_id, "via": via}
     doc["last"] = sub
     _write(data_dir, doc)
 
@@ -94,3 +94,11 @@ def remove_user_data(data_dir: Path, sub: str) -> bool:
             doc["last"] = None
         _write(data_dir, doc)
     return removed
+
+
+def has_cache(data_dir: Path, sub: str) -> bool:
+    """This user's conversations are cached on this computer (their folder holds a database)."""
+    validate_sub(sub)
+    from archpal_desktop.core.store import DB_NAME  # store imports no auth: no cycle
+
+    return (Path(data_dir) / "users" / sub / DB_NAME).is_file()

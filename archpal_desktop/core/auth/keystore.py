@@ -1,9 +1,10 @@
 """The one place a secret is persisted: each user's Cognito refresh token, in the OS keyring.
 
 The backend is whatever ``keyring`` selects through its own mechanism (the platform's keychain,
-``PYTHON_KEYRING_BACKEND``, a keyringrc file). Backends that do not protect the secret are
-refused: keyring's ``fail`` and ``null`` backends and every plaintext backend (keyrings.alt's
-``PlaintextKeyring``). With one of those the token stays in this process's memory only, the
+``PYTHON_KEYRING_BACKEND``, a keyringrc file). Only the backends on :data:`SECURE_BACKENDS`
+(Secret Service, KWallet, macOS Keychain, Windows Credential Locker) are used; anything else
+(keyring's ``fail``/``null``, keyrings.alt's plaintext or "encrypted" files, a third-party
+backend nobody reviewed) is refused. With one of those the token stays in this process's memory only, the
 session lasts for this run, and :attr:`KeyStore.notice` says so in words to show the user.
 
 Windows Credential Manager holds about 1,280 characters per secret and Cognito refresh tokens
@@ -24,8 +25,21 @@ SERVICE = "ArchPal Desktop"
 CHUNK = 1000
 _PART_MARK = "archpal-parts:"
 
-#: modules/classes whose "secret" storage is no protection at all
-_INSECURE_MODULES = ("keyring.backends.fail", "keyring.backends.null")
+#: the backends that protect a secret with the user's login (issue 18 point 9: an allowlist, so an
+#: unknown or new backend is treated as unsafe until someone has looked at it)
+SECURE_BACKENDS: set[str] = {
+    "keyring.backends.SecretService.Keyring",      # GNOME Keyring / KeePassXC over Secret Service
+    "keyring.backends.kwallet.DBusKeyring",        # KDE Wallet
+    "keyring.backends.kwallet.DBusKeyringKWallet4",
+    "keyring.backends.macOS.Keyring",              # macOS Keychain
+    "keyring.backends.Windows.WinVaultKeyring",    # Windows Credential Locker
+}
+
+
+def trust_backend(cls: type) -> None:
+    """Add a backend class to the allowlist. For code already running in this process (a test
+    stand-in for the OS keychain registers itself on import); no setting or file can do this."""
+    SECURE_BACKENDS.add(f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _leaf_backends(backend) -> list:
@@ -44,16 +58,23 @@ def backend_name(backend) -> str:
 
 
 def is_insecure(backend) -> bool:
-    """True for backends that would keep the token unprotected (or not at all)."""
+    """True unless the backend that would hold the token is on the allowlist."""
     leaves = _leaf_backends(backend)
     if not leaves:
         return True
     # a chainer writes to its first (highest-priority) backend
-    first = leaves[0]
-    cls = type(first)
-    if cls.__module__ in _INSECURE_MODULES:
-        return True
-    return "plaintext" in cls.__name__.lower() or "plaintext" in cls.__module__.lower()
+    return backend_name(leaves[0]) not in SECURE_BACKENDS
+
+
+def describe_backend(backend) -> str:
+    """The password store in words a student understands (never a class name)."""
+    leaves = _leaf_backends(backend)
+    name = backend_name(leaves[0]).lower() if leaves else ""
+    if not leaves or name.startswith(("keyring.backends.fail", "keyring.backends.null")):
+        return "no password store is set up"
+    if "plaintext" in name or "file" in name:
+        return "the only one available keeps passwords in a plain file"
+    return "the one available is not one ArchPal knows to be safe"
 
 
 class KeyStore:
@@ -68,8 +89,8 @@ class KeyStore:
         self.secure = not is_insecure(self.backend)
         self.notice = "" if self.secure else (
             "This computer has no secure password store for ArchPal "
-            f"({backend_name(self.backend)}), so your sign-in is kept for this session only: "
-            "you will be asked to sign in again next time.")
+            f"({describe_backend(self.backend)}), so your sign-in is kept for this session "
+            "only: you will be asked to sign in again next time.")
         if not self.secure:
             log.warning("insecure keyring backend %s: the session lasts for this run only",
                         backend_name(self.backend))

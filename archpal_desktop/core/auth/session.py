@@ -19,6 +19,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.errors.cognito import AuthInputError, CodeError, map_cognito
+from archpal_desktop.core.auth.session_browser import BrowserSessionMixin
 from archpal_desktop.core.aws import AwsAccess, static_access
 from archpal_desktop.core.errors import (ArchPalError, AuthError, AuthExpiredError, ConfigError,
                                          OfflineError, mapped)
@@ -89,7 +90,7 @@ def _check_code(code: str) -> str:
     return code
 
 
-class AuthSession:
+class AuthSession(BrowserSessionMixin):
     """One person's Cognito session on this computer. Thread-safe; blocking calls (network)."""
 
     def __init__(self, settings: cfg.Settings, keystore: KeyStore | None = None):
@@ -111,9 +112,12 @@ class AuthSession:
                           retries={"mode": "standard", "max_attempts": 3}))
         self._lock = threading.RLock()
         self.renew_margin = RENEW_MARGIN
+        self._provider = None
         self._reset()
 
     def _reset(self) -> None:
+        self.via = "password"  # how this session signed in: "password" (SRP) or "browser"
+        self.revoked = False   # the last sign-out revoked the refresh token at Cognito
         self.sub: str | None = None
         self.email: str = ""
         self.id_claims: dict[str, Any] = {}
@@ -128,6 +132,11 @@ class AuthSession:
     def signed_in(self) -> bool:
         """A user is known and has a session (possibly not yet renewed: offline start)."""
         return bool(self.sub and self._refresh_token)
+
+    @property
+    def offline_only(self) -> bool:
+        """The last user's cache is open without a session (``open_offline``)."""
+        return bool(self.sub and not self._refresh_token)
 
     @property
     def verified(self) -> bool:
@@ -235,11 +244,16 @@ class AuthSession:
         return self._next(resp, challenge.email, challenge.username)
 
     # -- tokens -----------------------------------------------------------------------------
-    def _accept(self, result: dict, email: str) -> None:
+    def _accept(self, result: dict, email: str, *, nonce: str | None = None,
+                via: str | None = None, expect_sub: str | None = None) -> None:
         """Verify freshly issued tokens, then adopt them; nothing is used before this."""
         try:
             id_claims = tokens.verify(result["IdToken"], jwks=self.jwks, client_id=self.client_id,
                                       token_use="id")
+            if nonce is not None:
+                from archpal_desktop.core.auth.oidc import check_nonce
+
+                check_nonce(id_claims, nonce)
             access_claims = tokens.verify(result["AccessToken"], jwks=self.jwks,
                                           client_id=self.client_id, token_use="access")
         except KeyError:
@@ -247,6 +261,15 @@ class AuthSession:
         if id_claims["sub"] != access_claims["sub"]:
             raise tokens.TokenError()
         sub = validate_sub(id_claims["sub"])
+        if expect_sub and sub != expect_sub:
+            # a browser's sign-in page may remember someone else (a shared lab computer): never
+            # let another account take over a window holding this person's conversations
+            other = id_claims.get("email") if isinstance(id_claims.get("email"), str) else ""
+            raise AuthError(f"The sign-in page signed in another account{f' ({other})' if other else ''}, "
+                            f"not {self.email or 'the one open here'}.",
+                            "Sign out of ArchPal to switch accounts; or sign in again as "
+                            f"{self.email or 'yourself'} (sign out of the other account on the "
+                            "sign-in page first).")
         with self._lock:
             if self.sub != sub:
                 self._access, self.email = None, ""
@@ -255,9 +278,12 @@ class AuthSession:
             self._id_token, self._access_token = result["IdToken"], result["AccessToken"]
             if result.get("RefreshToken"):
                 self._refresh_token = result["RefreshToken"]
+            if via:
+                self.via = via
             self.email = self._email_from(id_claims, email)
             self.keystore.set(self._account(sub), self._refresh_token)
-            accounts.remember(self.data_dir, sub, email=self.email, pool_id=self.pool_id)
+            accounts.remember(self.data_dir, sub, email=self.email, pool_id=self.pool_id,
+                              via=self.via)
         log.info("signed in (sub %s)", sub)
 
     def _email_from(self, claims: dict, typed: str) -> str:
@@ -297,6 +323,22 @@ class AuthSession:
         with self._lock:
             self._reset()
             self.sub, self.email, self._refresh_token = sub, str(info.get("email") or ""), refresh
+            self.via = "browser" if info.get("via") == "browser" else "password"
+        return True
+
+    def open_offline(self) -> bool:
+        """Issue 11 (broken 5): no session could be kept (no secure keyring) and the network is
+        away: open the last user's cache anyway. ``sub``/``email`` come from the accounts file;
+        with no refresh token every network use raises AuthExpiredError until a sign-in."""
+        sub = accounts.last_user(self.data_dir)
+        if not sub or not accounts.has_cache(self.data_dir, sub):
+            return False
+        info = accounts.user_info(self.data_dir, sub)
+        if info.get("pool") not in (None, self.pool_id):
+            return False
+        with self._lock:
+            self._reset()
+            self.sub, self.email = sub, str(info.get("email") or "")
         return True
 
     def renew(self) -> None:
@@ -305,9 +347,7 @@ class AuthSession:
             if not self._refresh_token or not self.sub:
                 raise AuthExpiredError("Nobody is signed in on this computer.", "Sign in first.")
             try:
-                resp = self._client.initiate_auth(
-                    ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                    AuthParameters={"REFRESH_TOKEN": self._refresh_token})
+                resp = self._refresh_call()
             except Exception as exc:
                 err = map_cognito(exc, step="refresh")
                 if isinstance(err, AuthExpiredError):
@@ -429,11 +469,14 @@ class AuthSession:
                     everywhere = isinstance(err, AuthExpiredError)
                     if not isinstance(err, (OfflineError, AuthExpiredError)):
                         log.warning("global sign-out failed: %s", err.code)
+            revoked = self._revoke()
             if sub:
                 self.keystore.delete(self._account(sub))
                 accounts.forget_last(self.data_dir, sub)
                 if remove_data:
                     accounts.remove_user_data(self.data_dir, sub)
             self._reset()
-        log.info("signed out%s", " everywhere" if everywhere else " on this computer")
+            self.revoked = revoked
+        log.info("signed out%s%s", " everywhere" if everywhere else " on this computer",
+                 "; the session is revoked" if revoked else "")
         return everywhere
