@@ -1,10 +1,12 @@
 """Where things live on disk, and the path-safety rules (design section 8)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import platformdirs
 
@@ -69,22 +71,40 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write to a temporary name in the same folder, fsync, then move into place."""
+@contextlib.contextmanager
+def atomic_target(path: Path, mode: int = 0o600) -> Iterator[tuple[int, Path]]:
+    """``(fd, temporary path)`` for a file that replaces ``path`` when the block ends.
+
+    The temporary file is made by ``mkstemp`` in the target's folder: a fresh name opened with
+    O_EXCL and mode 0600 from its first byte, so nobody can plant it beforehand (a shared folder)
+    or read it while it is written; it is removed if the block fails. The caller writes through
+    ``fd`` and leaves it open; it is fsynced and closed here.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.name == "posix":
+        yield fd, Path(tmp)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        if os.name == "posix" and mode != 0o600:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
+        if fd >= 0:
+            os.close(fd)
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write to a fresh temporary name in the same folder, fsync, then move into place."""
+    with atomic_target(path, mode) as (fd, _tmp):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
