@@ -13,11 +13,13 @@ def export_all(store: Store, out_dir: Path) -> dict[str, int]:
     """Write ``out_dir/info.json``, ``conversations.json`` and ``conversations/<id>.json``.
 
     Every file goes to a temporary name first and is moved into place, so an interrupted export
-    never leaves a half-written file. Returns counts of what was written.
+    never leaves a half-written file. Folders created here are 0700; a folder that already
+    exists keeps its mode (it may be a shared folder or the home folder). Returns counts of what
+    was written.
     """
-    out_dir = paths.ensure_private_dir(Path(out_dir))
+    out_dir = paths.make_dirs_private(Path(out_dir))
     tables = SyncTables(store)
-    conv_dir = paths.ensure_private_dir(out_dir / "conversations")
+    conv_dir = paths.make_dirs_private(out_dir / "conversations")
     with store.transaction():  # one consistent snapshot of the cache
         profile = store.get_profile()
         entries = tables.local_entries()

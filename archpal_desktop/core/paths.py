@@ -64,8 +64,31 @@ def safe_child(folder: Path, name: str) -> Path:
     return path
 
 
+def make_dirs_private(path: Path) -> Path:
+    """Create ``path`` and every missing parent, each 0700; folders that already exist keep
+    their mode (a shared folder or the home folder chosen as a target is not the app's)."""
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for level in reversed(missing):
+        try:
+            level.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by another process meanwhile: not ours to change
+        if os.name == "posix":
+            os.chmod(level, 0o700)  # mkdir's mode passes through the umask; say it exactly
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a folder.")
+    return path
+
+
 def ensure_private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    """One of the app's own folders (settings, data, logs): missing levels are created 0700 and
+    the folder itself is kept 0700."""
+    make_dirs_private(path)
     if os.name == "posix":
         os.chmod(path, 0o700)
     return path
