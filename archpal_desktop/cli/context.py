@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class Context:
                     config_file = ensure_private_dir(Path(self.demo.data_dir)) / "config.toml"
                     config_file.touch(exist_ok=True)
             self._settings = cfg.load_settings(config_file, overrides)
+            for warning in self._settings.warnings:  # e.g. a settings file others can write
+                print(f"warning: {warning}", file=sys.stderr)
         return self._settings
 
     def data_dir(self) -> Path:

@@ -223,24 +223,52 @@ class Settings:
         self._values[key] = Value(coerced, f"user:{self.user_file}")
 
 
+def _site_files(system_file: str | os.PathLike | None, warnings: list[str]) -> list[Path]:
+    """The site files to read, in order. ``ARCHPAL_SYSTEM_CONFIG`` replaces the machine's file only
+    in test runs; elsewhere it is read after it, only if root-owned, and cannot unlock a key the
+    machine's file manages (pointing it at ``/dev/null`` or any empty root-owned file used to
+    cancel every ``[managed]`` key)."""
+    if system_file:
+        return [Path(system_file)]
+    override = paths.system_config_override()
+    if override is None or paths.in_test_run():
+        return [paths.system_config_file()]
+    machine = paths.default_system_config_file()
+    problem = paths.file_trust_problem(override, site=True)
+    if problem or not override.exists():
+        warnings.append(f"Ignored ARCHPAL_SYSTEM_CONFIG={override}: "
+                        f"{problem or 'the file does not exist'}; only a root-owned file is used.")
+        return [machine]
+    return [machine, override]
+
+
 def load_settings(config_file: str | os.PathLike | None = None,
                   cli_overrides: Mapping[str, Any] | None = None,
                   env: Mapping[str, str] | None = None,
                   system_file: str | os.PathLike | None = None) -> Settings:
     env = os.environ if env is None else env
-    sys_path = Path(system_file) if system_file else paths.system_config_file()
     user_path = Path(config_file) if config_file else paths.user_config_file()
     layers: dict[str, Value] = {}
     warnings: list[str] = []
+    managed: set[str] = set()
 
-    sys_values, managed = flatten(read_toml(sys_path))
-    for key, raw in sys_values.items():
-        if key in SECRET_KEYS:
-            warnings.append(f"Ignored {key} in the site file {sys_path}: site files must not hold "
-                            "credentials.")
-            managed.discard(key)
+    for sys_path in _site_files(system_file, warnings):
+        problem = paths.file_trust_problem(sys_path, site=True)
+        if problem:
+            warnings.append(f"Ignored the site settings file {sys_path}: {problem}. Ask your IT "
+                            "administrator to fix its owner and permissions.")
             continue
-        layers[key] = Value(_coerce(key, raw), f"system:{sys_path}")
+        sys_values, file_managed = flatten(read_toml(sys_path))
+        for key, raw in sys_values.items():
+            if key in SECRET_KEYS:
+                warnings.append(f"Ignored {key} in the site file {sys_path}: site files must not "
+                                "hold credentials.")
+                continue
+            if key in managed:
+                continue  # an extra site file never overrides the machine's locked values
+            layers[key] = Value(_coerce(key, raw), f"system:{sys_path}")
+            if key in file_managed:
+                managed.add(key)
 
     def apply(key: str, raw: Any, source: str) -> None:
         if key in managed:
@@ -252,7 +280,13 @@ def load_settings(config_file: str | os.PathLike | None = None,
 
     if config_file and not Path(config_file).exists():
         raise ConfigError(f"The settings file {config_file} does not exist.")
-    user_values, _ignored_managed = flatten(read_toml(user_path))
+    problem = paths.file_trust_problem(user_path, site=False)
+    if problem:
+        warnings.append(f"Ignored your settings file {user_path}: {problem}. Check it, then run "
+                        f"'chmod 600 {user_path}' (or remove it) and start ArchPal again.")
+        user_values = {}
+    else:
+        user_values, _ignored_managed = flatten(read_toml(user_path))
     for key, raw in user_values.items():
         apply(key, raw, f"user:{user_path}")
 

@@ -26,17 +26,76 @@ def user_log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
 
 
-def system_config_file() -> Path:
+def default_system_config_file() -> Path:
     """The admin's site file: one documented path per OS (docs/ADMIN.md)."""
-    override = os.environ.get("ARCHPAL_SYSTEM_CONFIG")
-    if override:
-        return Path(override)
     if sys.platform.startswith("win"):
         base = os.environ.get("ProgramData", r"C:\ProgramData")
         return Path(base) / "ArchPal" / "config.toml"
     if sys.platform == "darwin":
         return Path("/Library/Application Support/ArchPal/config.toml")
     return Path("/etc/archpal-desktop/config.toml")
+
+
+def in_test_run() -> bool:
+    """True inside the project's own test run (pytest imported in this process). An environment
+    variable would not do: any user can set one, and the site file's locks must not be
+    switchable off from a shell."""
+    return "pytest" in sys.modules
+
+
+def system_config_override() -> Path | None:
+    """``ARCHPAL_SYSTEM_CONFIG``, if set: honoured as *the* site file only in test runs; otherwise
+    only for a root-owned file, read in addition to the real one (see config.load_settings)."""
+    override = os.environ.get("ARCHPAL_SYSTEM_CONFIG")
+    return Path(override) if override else None
+
+
+def system_config_file() -> Path:
+    """Where the site file is read (and where ``admin`` commands write it)."""
+    override = system_config_override()
+    if override is not None and (in_test_run() or not file_trust_problem(override, site=True)):
+        return override
+    return default_system_config_file()
+
+
+def site_file_owners() -> frozenset[int]:
+    """Who may own a site file: root; in a test run also the user running the tests (their
+    temporary site files are theirs)."""
+    return frozenset({0, os.getuid()}) if in_test_run() else frozenset({0})
+
+
+def file_trust_problem(path: Path, *, site: bool) -> str | None:
+    """Why a settings file must not be trusted, or None. POSIX: the file must be a regular file
+    owned by the user (a site file: by root) that neither group nor others can write; another
+    local user who could write it could point the app at her own servers. A file that does not
+    exist is no problem (nothing to read). On Windows the site file's ACL is checked by
+    :func:`windows_site_file_problem`; user files live in the profile, which Windows keeps private.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"it could not be checked ({exc.strerror})"
+    if os.name != "posix":
+        return windows_site_file_problem(path) if site else None
+    import stat as stat_mod
+
+    if not stat_mod.S_ISREG(st.st_mode):
+        return "it is not a regular file"
+    owners = site_file_owners() if site else frozenset({os.getuid()})
+    if st.st_uid not in owners:
+        return "it is owned by another user" if not site else "it is not owned by root"
+    if st.st_mode & 0o022:
+        return "other users can change it (it is writable by group or others)"
+    return None
+
+
+def windows_site_file_problem(path: Path) -> str | None:
+    """HOOK for the admin team's Windows ACL check (issue 18 point 23): return a sentence when
+    non-administrators can write ``path``, else None. Until it lands, nothing is refused here."""
+    return None
 
 
 def resources_dir() -> Path:

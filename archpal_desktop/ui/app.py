@@ -178,6 +178,11 @@ def run_app(ctx) -> int:
         from archpal_desktop.ui.main_window import MainWindow
         window = MainWindow(state)
         window.show()
+        if state.settings.warnings:  # e.g. a settings file other users can write was ignored
+            box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
+                              "\n\n".join(state.settings.warnings), parent=window)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
         QTimer.singleShot(0, window, settle_memory)
         return app.exec()
     finally:
