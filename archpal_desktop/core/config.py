@@ -235,11 +235,11 @@ def _site_files(system_file: str | os.PathLike | None, warnings: list[str]) -> l
         return [paths.system_config_file()]
     machine = paths.default_system_config_file()
     problem = paths.file_trust_problem(override, site=True)
-    if problem or not override.exists():
-        warnings.append(f"Ignored ARCHPAL_SYSTEM_CONFIG={override}: "
-                        f"{problem or 'the file does not exist'}; only a root-owned file is used.")
+    if problem:
+        warnings.append(f"Ignored ARCHPAL_SYSTEM_CONFIG={override}: {problem}; only a "
+                        "root-owned file is used.")
         return [machine]
-    return [machine, override]
+    return [machine, override] if override.exists() else [machine]
 
 
 def load_settings(config_file: str | os.PathLike | None = None,
