@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
+import struct
 import threading
 from collections import Counter
 from urllib.parse import urlsplit
 
-FAULTS = ("error500", "throttle", "timeout", "drop", "lost_response")
+FAULTS = ("error500", "throttle", "timeout", "drop", "lost_response", "reset_body", "cut_body")
+#: faults that hit a GET's answer halfway through its body: the connection is then reset (RST,
+#: as a NAT or a Wi-Fi hand-over does) or closed cleanly
+_BODY_FAULTS = ("reset_body", "cut_body")
 
 _THROTTLE_BODY = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
                   b'<Message>Please reduce your request rate.</Message></Error>')
@@ -86,6 +91,8 @@ class FaultProxy:
             for fault in FAULTS:
                 rate = self.rates.get(fault, 0.0)
                 if fault == "lost_response" and method != "PUT":
+                    continue
+                if fault in _BODY_FAULTS and method != "GET":
                     continue
                 if rate and self.rng.random() < rate:
                     self.injected[fault] += 1
@@ -180,7 +187,16 @@ class FaultProxy:
         head.append(b"Content-Length: %d" % len(data))
         if not keep_alive:
             head.append(b"Connection: close")
-        writer.write(b"\r\n".join(head) + b"\r\n\r\n" + (b"" if method == b"HEAD" else data))
+        payload = b"" if method == b"HEAD" else data
+        if fault in _BODY_FAULTS:
+            writer.write(b"\r\n".join(head) + b"\r\n\r\n" + payload[: len(payload) // 2])
+            await writer.drain()
+            sock = writer.get_extra_info("socket")
+            if fault == "reset_body" and sock is not None:
+                # linger 0: closing sends RST instead of FIN (ConnectionResetError on the client)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
+        writer.write(b"\r\n".join(head) + b"\r\n\r\n" + payload)
         await writer.drain()
         return keep_alive
 
