@@ -23,6 +23,7 @@ from archpal_desktop.core.auth import (
     AuthInputError, AuthSession, Challenge, NotConfirmedError, check_email,
 )
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui import plain
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class _Page(QWidget):
 
     @staticmethod
     def _error_label(name: str) -> QLabel:
-        label = QLabel()
+        label = plain.label(QLabel())
         label.setObjectName(name)
         label.setWordWrap(True)
         label.setStyleSheet("color: #b3261e;")
@@ -146,7 +147,7 @@ class AuthDialog(QDialog):
     def _build(self) -> None:
         domains = [d.lstrip("@") for d in self.settings[cfg.ALLOWED_EMAIL_DOMAINS] or []]
         hint = f"name@{domains[0]}" if domains else "name@university.edu"
-        self.notice = QLabel()
+        self.notice = plain.label(QLabel())
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("background: #fff4ce; color: #3b2f00; padding: 6px; border-radius: 4px;")
@@ -208,7 +209,7 @@ class AuthDialog(QDialog):
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
         self.progress.hide()
-        self.status = QLabel()
+        self.status = plain.label(QLabel())
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
         self.status.hide()
@@ -454,7 +455,8 @@ class SignOutDialog(QDialog):
         self.setWindowTitle("Sign out")
         self.setObjectName("sign_out_dialog")
         layout = QVBoxLayout(self)
-        text = QLabel(f"Sign out {email} from ArchPal on this computer and your other devices?")
+        text = plain.label(QLabel())
+        text.setText(f"Sign out {email} from ArchPal on this computer and your other devices?")
         text.setWordWrap(True)
         layout.addWidget(text)
         self.remove_data = QCheckBox("Also remove my conversations from this computer")

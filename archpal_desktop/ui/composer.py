@@ -5,6 +5,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from archpal_desktop.ui import plain
+
 
 class MessageEdit(QPlainTextEdit):
     send_requested = Signal()
@@ -46,7 +48,7 @@ class Composer(QWidget):
         self.stop_button.setAccessibleName("Stop the reply")
         self.stop_button.setToolTip("Stop the reply (Esc)")
         self.stop_button.hide()
-        self.hint = QLabel(self)
+        self.hint = plain.label(QLabel(self))
         self.hint.setObjectName("composerHint")
         self.hint.setAccessibleName("Composer status")
         self.hint.setWordWrap(True)
