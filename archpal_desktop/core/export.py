@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archpal_desktop.core import layout, paths
+from archpal_desktop.core import layout, links, paths
 from archpal_desktop.core.store import Store
 from archpal_desktop.core.syncstate import SyncTables
 
@@ -47,7 +47,8 @@ def conversation_markdown(store: Store, cid: str) -> str:
     if conv is None:
         raise KeyError(cid)
     profile = store.get_profile() or {}
-    lines = [f"# {conv.title}", ""]
+    # every text from S3 or the model goes through the chat view's link rule and loses raw HTML
+    lines = [f"# {links.safe_markdown(conv.title.replace(chr(10), ' '))}", ""]
     who = " ".join(x for x in (profile.get("first_name"), profile.get("last_name")) if x)
     if who:
         lines.append(f"*{who} · {profile.get('college_year', '')} · {profile.get('major', '')} · "
@@ -58,6 +59,6 @@ def conversation_markdown(store: Store, cid: str) -> str:
         when = layout.parse_ts(msg.timestamp).strftime("%b %d, %Y %I:%M %p UTC")
         lines.append(f"**{speaker}** — {when}")
         lines.append("")
-        lines.append(msg.content)
+        lines.append(links.safe_markdown(msg.content))
         lines.append("")
     return "\n".join(lines)

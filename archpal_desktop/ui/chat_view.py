@@ -10,15 +10,15 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QAbstractTextDocumentLayout, QColor, QFont, QFontMetrics, QGuiApplication,
                            QKeySequence, QPainter, QPalette, QPen)
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem)
 
-from archpal_desktop.core import layout
+from archpal_desktop.core import layout, links
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import companion, markdown, theme
+from archpal_desktop.ui import companion, markdown, plain, theme
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
 
 log = logging.getLogger(__name__)
@@ -363,17 +363,29 @@ class ChatView(QListView):
                 return
             href = self.anchor_at(pos)
             if href:
-                self.activate_link(href)
+                self.activate_link(href, self._anchor_text_at(pos))
                 return
         super().mouseReleaseEvent(event)
 
-    def activate_link(self, href: str) -> bool:
-        """Links open only on a click, only https:/mailto:, outside the app."""
-        if markdown.is_openable_link(href):
-            return markdown.open_link(href)
-        log.info("refused to open a link with scheme %r", href.split(":", 1)[0])
-        self.link_refused.emit(href)
-        return False
+    def _anchor_text_at(self, pos: QPoint) -> str:
+        msg, g = self._hit(pos)
+        doc = self.delegate.document(msg, self.viewport().width())
+        return markdown.anchor_text_at(doc, QPointF(pos - g.text.topLeft()))
+
+    def activate_link(self, href: str, text: str = "") -> bool:
+        """Links open only on a click, only https:/mailto:, outside the app; one whose text names
+        another host, or with user info, only once the person has seen the real host."""
+        verdict = links.check(href, text)
+        if verdict.verdict == links.REFUSE:
+            log.info("refused to open a link with scheme %r", href.split(":", 1)[0])
+            self.link_refused.emit(href)
+            return False
+        if verdict.verdict == links.ASK and plain.question(
+                self, f"{verdict.reason}\n\nOpen https://{verdict.host}/… in your browser?",
+                title="Open this link?", buttons=plain.Button.Open | plain.Button.Cancel,
+                default=plain.Button.Cancel) != plain.Button.Open:
+            return False
+        return markdown.open_link(href)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
         idx = self.indexAt(event.pos())
