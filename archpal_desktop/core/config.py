@@ -245,14 +245,17 @@ def _site_files(system_file: str | os.PathLike | None, warnings: list[str]) -> l
 def load_settings(config_file: str | os.PathLike | None = None,
                   cli_overrides: Mapping[str, Any] | None = None,
                   env: Mapping[str, str] | None = None,
-                  system_file: str | os.PathLike | None = None) -> Settings:
+                  system_file: str | os.PathLike | None = None, *,
+                  use_site_file: bool = True) -> Settings:
+    """``use_site_file=False``: the demo's sandbox, where the organisation's locked values
+    (its data folder, bucket, user pool) must not apply: a demo never touches real data."""
     env = os.environ if env is None else env
     user_path = Path(config_file) if config_file else paths.user_config_file()
     layers: dict[str, Value] = {}
     warnings: list[str] = []
     managed: set[str] = set()
 
-    for sys_path in _site_files(system_file, warnings):
+    for sys_path in (_site_files(system_file, warnings) if use_site_file else []):
         problem = paths.file_trust_problem(sys_path, site=True)
         if problem:
             warnings.append(f"Ignored the site settings file {sys_path}: {problem}. Ask your IT "

@@ -103,19 +103,22 @@ def _forget_demo_session(pool_id: str, sub: str) -> None:
         log.debug("demo keyring cleanup skipped", exc_info=True)
 
 
-def _demo_data_dir(data_dir: Path | None) -> tuple[Path, bool]:
+def _demo_data_dir(data_dir: Path | None, real_dirs: list[Path] | None = None) -> tuple[Path, bool]:
     if data_dir is None:
         return Path(tempfile.mkdtemp(prefix="archpal-demo-")), True
     chosen = Path(data_dir).expanduser().resolve()
-    real = paths.user_data_dir().expanduser().resolve()
-    if chosen == real or real in chosen.parents:
-        raise ConfigError(f"The demo will not use your real data folder ({real}).",
-                          "Pass another --data-dir, or none for a temporary one.")
+    for real in [paths.user_data_dir(), *(real_dirs or [])]:
+        real = Path(real).expanduser().resolve()
+        if chosen == real or real in chosen.parents or chosen in real.parents:
+            raise ConfigError(f"The demo will not use your real data folder ({real}).",
+                              "Pass another --data-dir, or none for a temporary one.")
     return chosen, False
 
 
-def start_demo(data_dir: Path | None = None, *, announce: bool = True) -> Demo:
-    folder, temporary = _demo_data_dir(data_dir)
+def start_demo(data_dir: Path | None = None, *, announce: bool = True,
+               real_dirs: list[Path] | None = None) -> Demo:
+    """``real_dirs``: data folders in real use here (a site-managed one), refused as well."""
+    folder, temporary = _demo_data_dir(data_dir, real_dirs)
     moto = MotoServer().start()
     bedrock = LocalBedrock().start()
     env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env()}, REGION)
