@@ -41,7 +41,7 @@ ALLOWED_EMAIL_DOMAINS = "allowed_email_domains"
 PROVIDER = "provider"                      # "bedrock" | "openai"
 OPENAI_BASE_URL = "openai_base_url"        # e.g. http://127.0.0.1:11434/v1 (Ollama)
 OPENAI_MODEL = "openai_model"
-OPENAI_FALLBACK = "openai_fallback"        # use the local model when Bedrock is unreachable
+OPENAI_FALLBACK = "openai_fallback"        # opt-in: the local model when Bedrock is unreachable
 SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
 SYNC_PARALLELISM = "sync_parallelism"
 THEME = "theme"                            # "system" | "light" | "dark"
@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     PROVIDER: "bedrock",
     OPENAI_BASE_URL: "",
     OPENAI_MODEL: "",
-    OPENAI_FALLBACK: True,
+    OPENAI_FALLBACK: False,  # opt-in: whoever listens on that loopback port gets the history
     SYNC_INTERVAL_SECONDS: 120,
     SYNC_PARALLELISM: 16,
     THEME: "system",

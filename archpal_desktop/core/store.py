@@ -48,6 +48,7 @@ class Message:
     timestamp: str
     local_state: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    model: str | None = None  # metadata.model: who wrote a reply ("local:…" for a local model)
 
 
 @dataclass
@@ -287,18 +288,26 @@ class Store:
     # -- messages ---------------------------------------------------------------------------
     @staticmethod
     def _msg(row: dict, with_raw: bool) -> Message:
+        raw = json.loads(row["raw"]) if with_raw else {}
         return Message(row["message_id"], row["conversation_id"], row["role"], row["content"],
-                       row["emotion"], row["timestamp"], row["local_state"],
-                       json.loads(row["raw"]) if with_raw else {})
+                       row["emotion"], row["timestamp"], row["local_state"], raw,
+                       (raw.get("metadata") or {}).get("model") if isinstance(raw, dict) else None)
 
     def load_messages(self, cid: str, *, with_raw: bool = False) -> list[Message]:
         cols = "message_id, conversation_id, role, content, emotion, timestamp, local_state"
-        sql = f"SELECT {cols}{', raw' if with_raw else ''} FROM messages WHERE conversation_id=? " \
-              "ORDER BY ts_key, message_id"
-        rows = self.conn.execute(sql, (cid,)).fetchall()
         if with_raw:
-            return [Message(*row[:7], json.loads(row[7])) for row in rows]
-        return [Message(*row) for row in rows]  # straight from tuples: this is the hot path
+            sql = f"SELECT {cols}, raw FROM messages WHERE conversation_id=? ORDER BY ts_key, message_id"
+            return [self._msg_raw(row) for row in self.conn.execute(sql, (cid,)).fetchall()]
+        # who wrote each reply, for its bubble; read by SQLite (no JSON parsing here), replies only
+        sql = f"SELECT {cols}, '{{}}', CASE WHEN role='assistant' THEN json_extract(raw, " \
+              "'$.metadata.model') END FROM messages WHERE conversation_id=? ORDER BY ts_key, message_id"
+        rows = self.conn.execute(sql, (cid,)).fetchall()
+        return [Message(*row[:7], {}, row[8]) for row in rows]  # straight from tuples: the hot path
+
+    @staticmethod
+    def _msg_raw(row: tuple) -> Message:
+        raw = json.loads(row[7])
+        return Message(*row[:7], raw, (raw.get("metadata") or {}).get("model"))
 
     def get_message(self, message_id: str) -> Message | None:
         rows = self._q("SELECT * FROM messages WHERE message_id=?", (message_id,))

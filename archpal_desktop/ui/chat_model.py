@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from archpal_desktop.core.assistant import provider_label
 from archpal_desktop.core.store import Message
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
@@ -40,7 +41,7 @@ class MessageModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return msg.content
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            who = "You" if msg.role == "user" else "ArchPal"
+            who = "You" if msg.role == "user" else provider_label(msg.model)
             state = {"waiting": " (waiting for ArchPal)", "streaming": " (being written)",
                      "failed": " (reply failed)"}.get(msg.local_state or "", "")
             return f"{who}{state}: {msg.content}"

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QListView, QMenu, QStyle, QSty
                                QStyleOptionViewItem)
 
 from archpal_desktop.core import layout, links
+from archpal_desktop.core.assistant import provider_label
 from archpal_desktop.core.store import Message
 from archpal_desktop.ui import companion, markdown, plain, theme
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
@@ -111,7 +112,7 @@ class MessageDelegate(QStyledItemDelegate):
         return msg.local_state or "" if msg.role == "assistant" else ""
 
     def _meta_text(self, msg: Message) -> str:
-        who = "You" if msg.role == "user" else "ArchPal"
+        who = "You" if msg.role == "user" else provider_label(msg.model)
         when = time_text(msg.timestamp)
         state = STATE_TEXT.get(self._state(msg))
         parts = [who, when] + ([state] if state else [])

@@ -15,6 +15,7 @@ import requests
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, Event, Finished,
                                                    StreamError, TextDelta, Usage)
+from archpal_desktop.core.assistant.loopback import listener_problem
 from archpal_desktop.core.assistant.parse import InlineEmotionFilter, valid_emotion
 from archpal_desktop.core.assistant.prompt import INLINE_INSTRUCTION
 from archpal_desktop.core.errors import (AccessDeniedError, ArchPalError, ConfigError, OfflineError,
@@ -99,6 +100,10 @@ class OpenAICompatProvider:
             return
         if cancel.cancelled:
             yield Cancelled("")
+            return
+        problem = listener_problem(self.base_url)
+        if problem:  # another local user's listener must not get the history or the API key
+            yield StreamError(AccessDeniedError(problem, ""), started=False)
             return
         messages = [{"role": "system", "content": request.system + "\n\n" + INLINE_INSTRUCTION}]
         messages += [{"role": t.role, "content": t.text} for t in request.turns]
