@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from archpal_desktop.core import layout
+from archpal_desktop.core import layout, localauth
 from archpal_desktop.core.errors import (ConflictError, NotFoundError, OfflineError,
                                          ServiceUnavailableError, map_exception)
 
@@ -198,6 +198,7 @@ class Remote:
         except Exception as exc:
             raise map_exception(exc, key=key) from exc
         prepared = request.prepare()
+        prepared.headers.update(localauth.headers_for(prepared.url))  # the demo's local S3 only
         prepared.stream_output = True  # read at most the size limit, never a runaway body
         self._tally("get")
         try:

@@ -1,7 +1,8 @@
 """``--demo``: the embedded local backend with a demo account, and nothing else special.
 
 On 127.0.0.1 inside this process: moto's server (S3, Cognito user pools, Cognito identity) and
-our ConverseStream endpoint answering as the clearly labelled demo coach. A user pool that signs
+our ConverseStream endpoint answering as the clearly labelled demo coach, both requiring this run's
+secret on every request (core.localauth; moto's management API is off). A user pool that signs
 in by e-mail, a public app client (SRP + refresh token), an identity pool, a demo account with
 a permanent password, a bucket, and a few conversations in the web app's exact layout (one of
 them an older reply with its emotion inline). The app is then pointed at it only through the
@@ -25,7 +26,7 @@ from typing import Any
 import boto3
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core import layout, paths
+from archpal_desktop.core import layout, localauth, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
 from archpal_desktop.localstack.server import (MotoServer, apply_environ, local_aws_env,
@@ -119,8 +120,10 @@ def start_demo(data_dir: Path | None = None, *, announce: bool = True,
                real_dirs: list[Path] | None = None) -> Demo:
     """``real_dirs``: data folders in real use here (a site-managed one), refused as well."""
     folder, temporary = _demo_data_dir(data_dir, real_dirs)
-    moto = MotoServer().start()
-    bedrock = LocalBedrock().start()
+    # one secret for this run: other users of the computer can reach 127.0.0.1 too
+    secret = localauth.new_secret()
+    moto = MotoServer(secret=secret).start()
+    bedrock = LocalBedrock(secret=secret).start()
     env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env()}, REGION)
     saved = apply_environ(env)
     try:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import requests
 
 from archpal_desktop.core import config as cfg
+from archpal_desktop.core import localauth
 from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, Event, Finished,
                                                    StreamError, TextDelta, Usage)
 from archpal_desktop.core.assistant.loopback import listener_problem
@@ -72,7 +73,8 @@ class OpenAICompatProvider:
         return self._model
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream",
+                   **localauth.headers_for(self.base_url)}  # the embedded server's secret, if ours
         key = self.settings.get("openai_api_key")
         if key:
             headers["Authorization"] = f"Bearer {key}"
