@@ -503,7 +503,7 @@ class MainWindow(WindowActions, QMainWindow):
             if self._tray is None:
                 self._tray = QSystemTrayIcon(app_icon(), self)
                 self._tray.show()
-            self._tray.showMessage(title, text, app_icon(), 8000)
+            self._tray.showMessage(plain.notification(title), plain.notification(text), app_icon(), 8000)
         QApplication.alert(self, 0)
 
     # -- sync ----------------------------------------------------------------------------------

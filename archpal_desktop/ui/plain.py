@@ -9,6 +9,7 @@ Qt would take for markup is escaped and wrapped so it is shown literally.
 from __future__ import annotations
 
 import html
+import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui's namespace
@@ -29,6 +30,12 @@ def tip(text: str) -> str:
     if not text or not GuiQt.mightBeRichText(text):
         return text
     return "<qt>" + html.escape(text).replace("\n", "<br/>") + "</qt>"
+
+
+def notification(text: str) -> str:
+    """A tray message body: Linux notification servers read it as markup (``<img src>``
+    included, per the freedesktop spec's body-markup), so it is escaped there."""
+    return html.escape(text, quote=False) if sys.platform.startswith("linux") else text
 
 
 def message(parent: QWidget | None, icon: QMessageBox.Icon, text: str, *, title: str = APP_NAME,

@@ -67,3 +67,12 @@ def test_a_sync_error_quoting_s3_text_is_plain(qtbot, make_window, state, s3, bu
     assert error.textFormat() == Qt.TextFormat.PlainText
     assert error.sizeHint().height() < 100
     assert "&lt;img" in error.toolTip() and "<img" not in error.toolTip()
+
+
+def test_tray_notifications_escape_markup_on_linux(monkeypatch):
+    from archpal_desktop.ui import plain
+    monkeypatch.setattr("sys.platform", "linux")
+    assert plain.notification('<img src="file:///etc/passwd"> & more') == \
+        '&lt;img src="file:///etc/passwd"&gt; &amp; more'
+    monkeypatch.setattr("sys.platform", "win32")
+    assert plain.notification("<b>x</b>") == "<b>x</b>"
