@@ -107,7 +107,7 @@ class Composer(QWidget):
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
         if blocked:
-            self.send_button.setToolTip(self._reason)
+            self.send_button.setToolTip(plain.tip(self._reason))
         else:
             self.send_button.setToolTip("Send (Enter)" if self.edit.toPlainText().strip()
                                         else "Write a message first")
