@@ -285,8 +285,10 @@ def load_settings(config_file: str | os.PathLike | None = None,
         raise ConfigError(f"The settings file {config_file} does not exist.")
     problem = paths.file_trust_problem(user_path, site=False)
     if problem:
-        warnings.append(f"Ignored your settings file {user_path}: {problem}. Check it, then run "
-                        f"'chmod 600 {user_path}' (or remove it) and start ArchPal again.")
+        fix = ("Another user may have put it there: remove it" if "owned" in problem else
+               f"Check what it says, then run 'chmod 600 {user_path}' (or remove it)")
+        warnings.append(f"Ignored your settings file {user_path}: {problem}. {fix}, and start "
+                        "ArchPal again.")
         user_values = {}
     else:
         user_values, _ignored_managed = flatten(read_toml(user_path))
