@@ -119,6 +119,8 @@ class StorageError(ArchPalError):
 _OFFLINE_NAMES = {
     "EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError", "ReadTimeoutError",
     "ProxyConnectionError", "ConnectionError", "HTTPClientError",
+    # a connection reset or closed while a body is read (urllib3, botocore's streamed bodies)
+    "ProtocolError", "ResponseStreamingError", "IncompleteRead",
 }
 _THROTTLE_CODES = {"Throttling", "ThrottlingException", "SlowDown", "TooManyRequestsException",
                    "RequestLimitExceeded", "ProvisionedThroughputExceededException",

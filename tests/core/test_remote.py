@@ -272,3 +272,31 @@ def test_a_reset_body_through_botocores_own_get_is_retried_then_offline(s3, buck
     assert proxied.injected["reset_body"] == remote.max_attempts > 1
     remote = Remote(client, bucket, ADA, sleep=lambda s: proxied.set_faults())
     assert remote.get(key)[0] == b"y" * 4000
+
+
+def test_a_first_sync_through_resets_mid_body_completes(desktops, s3, bucket, moto_server, monkeypatch):
+    """Issue 18 point 19 at the sync's level: a third of the GET bodies cut by a reset; the
+    sync retries them and pulls everything (it used to abort with "Unexpected error")."""
+    from tests.support.seed import seed_bucket
+
+    seeded = seed_bucket(s3, bucket, ADA, 6, 3, seed=11)
+    proxy = FaultProxy(moto_server.url, seed=5).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+        proxy.set_faults(reset_body=0.3)
+        result = desktops(ADA, bucket).sync()
+    finally:
+        proxy.stop()
+    assert result.ok and result.errors == [], result.errors
+    assert sorted(result.pulled) == sorted(seeded.conversations)
+    assert proxy.injected["reset_body"] >= 1
+
+
+def test_what_is_left_of_a_broken_body_reads_as_offline():
+    from urllib3.exceptions import ProtocolError
+
+    from archpal_desktop.core.errors import map_exception
+
+    err = map_exception(ProtocolError("Connection broken: ConnectionResetError(104, 'reset')",
+                                      ConnectionResetError(104, "reset")))
+    assert isinstance(err, OfflineError) and "Unexpected" not in str(err)
