@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from archpal_desktop.cli import main
 from archpal_desktop.core import paths
@@ -135,3 +136,39 @@ def test_system_config_override_cannot_cancel_managed_keys(tmp_path, override):
     assert run.returncode == 0, run.stderr
     line = next(ln for ln in run.stdout.splitlines() if ln.startswith("s3_bucket_name"))
     assert "uga-archpal" in line and "[managed]" in line
+
+
+def test_the_window_shows_the_ignored_settings_warning(qapp, tmp_path, local_aws, bucket, monkeypatch):
+    """The same refusal, in the window a student opens (not only on a terminal)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from archpal_desktop.cli import build_parser
+    from archpal_desktop.cli.context import Context
+    from archpal_desktop.ui import app as ui_app
+
+    f = _user_file(f's3_bucket_name = "{bucket}"\nopenai_base_url = "{EVIL}"\n')
+    f.chmod(0o666)
+    ctx = Context(build_parser().parse_args(["--user", str(uuid.uuid4()), "--data-dir",
+                                             str(tmp_path / "data")]))
+    seen = []
+    polls = iter(range(200))  # ten seconds at most, then the window is closed anyway
+
+    def poll():
+        boxes = [b for b in QApplication.topLevelWidgets() if isinstance(b, QMessageBox) and b.isVisible()]
+        if boxes:
+            seen.append((boxes[0].text(), boxes[0].textFormat()))
+        if boxes or next(polls, None) is None:
+            for w in QApplication.topLevelWidgets():
+                w.close()
+            QApplication.quit()
+        else:
+            QTimer.singleShot(50, poll)
+
+    QTimer.singleShot(0, poll)
+    try:
+        assert ui_app.run_app(ctx) == 0
+    finally:
+        ctx.close()
+    assert seen and f"Ignored your settings file {f}" in seen[0][0]
+    assert seen[0][1] == Qt.TextFormat.PlainText
