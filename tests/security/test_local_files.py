@@ -5,6 +5,7 @@ The "another user" cases chown files to the unprivileged ``nobody`` account, whi
 they skip with a message otherwise."""
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import stat
@@ -15,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 from archpal_desktop.cli import main
 from archpal_desktop.core import paths
@@ -138,37 +138,38 @@ def test_system_config_override_cannot_cancel_managed_keys(tmp_path, override):
     assert "uga-archpal" in line and "[managed]" in line
 
 
-def test_the_window_shows_the_ignored_settings_warning(qapp, tmp_path, local_aws, bucket, monkeypatch):
-    """The same refusal, in the window a student opens (not only on a terminal)."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from archpal_desktop.cli import build_parser
-    from archpal_desktop.cli.context import Context
-    from archpal_desktop.ui import app as ui_app
-
+def test_the_window_shows_the_ignored_settings_warning(tmp_path, local_aws, bucket):
+    """The same refusal in the window a student opens: a real start of the app (its own process,
+    offscreen), which reports the message box it shows and then closes."""
     f = _user_file(f's3_bucket_name = "{bucket}"\nopenai_base_url = "{EVIL}"\n')
     f.chmod(0o666)
-    ctx = Context(build_parser().parse_args(["--user", str(uuid.uuid4()), "--data-dir",
-                                             str(tmp_path / "data")]))
-    seen = []
-    polls = iter(range(200))  # ten seconds at most, then the window is closed anyway
-
-    def poll():
-        boxes = [b for b in QApplication.topLevelWidgets() if isinstance(b, QMessageBox) and b.isVisible()]
-        if boxes:
-            seen.append((boxes[0].text(), boxes[0].textFormat()))
-        if boxes or next(polls, None) is None:
-            for w in QApplication.topLevelWidgets():
-                w.close()
-            QApplication.quit()
-        else:
-            QTimer.singleShot(50, poll)
-
-    QTimer.singleShot(0, poll)
-    try:
-        assert ui_app.run_app(ctx) == 0
-    finally:
+    run = _run_outside_pytest(f"""
+        import json, sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QMessageBox
+        from archpal_desktop.cli import build_parser
+        from archpal_desktop.cli.context import Context
+        from archpal_desktop.ui import app as ui_app
+        ctx = Context(build_parser().parse_args(["--user", {str(uuid.uuid4())!r}, "--data-dir",
+                                                 {str(tmp_path / "data")!r}]))
+        polls = iter(range(200))  # ten seconds at most
+        def poll():
+            boxes = [b for b in QApplication.topLevelWidgets()
+                     if isinstance(b, QMessageBox) and b.isVisible()]
+            if boxes:
+                print(json.dumps([boxes[0].text(), boxes[0].textFormat().name]))
+            if boxes or next(polls, None) is None:
+                for w in QApplication.topLevelWidgets():
+                    w.close()
+                QApplication.quit()
+            else:
+                QTimer.singleShot(50, poll)
+        ui_app.make_app()
+        QTimer.singleShot(0, poll)
+        code = ui_app.run_app(ctx)
         ctx.close()
-    assert seen and f"Ignored your settings file {f}" in seen[0][0]
-    assert seen[0][1] == Qt.TextFormat.PlainText
+        sys.exit(code)
+    """, dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert run.returncode == 0, run.stderr
+    text, fmt = json.loads(run.stdout.strip().splitlines()[-1])
+    assert f"Ignored your settings file {f}" in text and fmt == "PlainText"
