@@ -10,7 +10,6 @@ import pytest
 import sqlite_utils
 
 from archpal_desktop.core.cache import connection as cache_connection
-from archpal_desktop.core.cache import store as cache_store
 from archpal_desktop.core.cache.connection import WrongThreadError
 from archpal_desktop.core.cache.schema import MIGRATIONS, SCHEMA_VERSION
 from archpal_desktop.core.errors import BadDataError, StorageError
@@ -66,8 +65,8 @@ def test_every_connection_the_app_opens_is_durable(tmp_path, desktops, s3, fixtu
         conn = real_open(path)
         opened.append(conn.settings)
         return conn
+    # every connection is made by this one function (the first one too, through open_checked)
     monkeypatch.setattr(cache_connection, "open_connection", spy)
-    monkeypatch.setattr(cache_store, "open_connection", spy)
     bucket, _ = fixture_bucket
     desk = desktops(ADA, bucket)
     conv = desk.store.create_conversation("Durable")
@@ -132,3 +131,22 @@ def test_a_damaged_cache_is_moved_aside_kept_and_the_message_says_where(tmp_path
     # the next start opens a fresh cache
     with Store(path, ADA) as fresh:
         assert fresh.list_conversations() == []
+
+
+def test_a_write_says_what_it_changed(tmp_path):
+    store = Store.open_for_user(tmp_path, ADA)
+    conv = store.create_conversation("Draft")
+    announced = []
+    store.subscribe(announced.append)
+    with store.transaction() as changes:
+        store.rename_conversation(conv.conversation_id, "Outline")
+        msg = store.add_message(conv.conversation_id, "user", "First point")
+    assert changes.conversations == {conv.conversation_id}
+    assert changes.messages == {msg.message_id} and changes.upload
+    assert announced == [changes]           # announced once, after the commit
+    with pytest.raises(StorageError):
+        with store.transaction() as failed:
+            store.rename_conversation(conv.conversation_id, "Never")
+            store.conn.execute("INSERT INTO no_such_table VALUES (1)")
+    assert failed.conversations == {conv.conversation_id} and announced == [changes]  # not announced
+    store.close()

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import sqlite_utils
+
 from archpal_desktop.core import paths
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,14 @@ class Connection(sqlite3.Connection):
 
     owner: int = 0
     settings: dict[str, Any]
+    _db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this connection (its writes join the open transaction: savepoints)."""
+        if self._db is None:
+            self._db = sqlite_utils.Database(self, recursive_triggers=False, execute_plugins=False)
+        return self._db
 
     def _check(self) -> None:
         if threading.get_ident() != self.owner:
@@ -46,15 +56,15 @@ class Connection(sqlite3.Connection):
                 "({}); ask the Store for this thread's own connection (store.conn)".format(
                     threading.current_thread().name))
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         self._check()
         return super().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         self._check()
         return super().executemany(sql, parameters)
 
-    def executescript(self, script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
         self._check()
         return super().executescript(script)
 
@@ -178,22 +188,57 @@ def move_aside(path: Path, now: Callable[[], float] = time.time) -> Path:
     return aside
 
 
+def open_checked(path: Path) -> Connection:
+    """The first connection, migrated. A file SQLite cannot open is called damaged only when
+    its integrity check says so; then it is moved aside (kept, never deleted) and the person is
+    told where. Anything else is reported as it is, with the file left untouched."""
+    from archpal_desktop.core.cache.schema import migrate
+    from archpal_desktop.core.errors import BadDataError, StorageError
+
+    conn: Connection | None = None
+    try:
+        conn = open_connection(path)
+        migrate(conn)
+        return conn
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            sqlite3.Connection.close(conn)
+        problem = integrity_problem(path)
+        if problem is None:
+            raise StorageError(f"The local cache {path} could not be opened ({exc}); it was left "
+                               "as it is.", "Close other ArchPal windows and try again.") from exc
+        aside = move_aside(path)
+        log.error("cache %s failed its integrity check (%s); moved to %s", path, problem, aside)
+        raise BadDataError(
+            f"The local cache {path} is damaged (SQLite's integrity check: {problem}). It was "
+            f"moved to {aside}, kept as it was.",
+            "Start ArchPal again: it downloads your history again. Messages that were never "
+            "uploaded are still in the moved file; your IT helpdesk can recover them.") from exc
+    except BaseException:
+        if conn is not None:
+            sqlite3.Connection.close(conn)
+        raise
+
+
 class Transaction:
-    """``with store.transaction():`` -- BEGIN IMMEDIATE ... COMMIT on this thread's connection;
-    nested calls join the outer one. ``lock`` serialises the store's writers in this process
-    (SQLite's file lock does it across processes). ``on_commit`` runs after a successful COMMIT
-    of the outermost transaction (change announcements, see cache.changes)."""
+    """``with store.transaction() as changes:`` -- BEGIN IMMEDIATE ... COMMIT on this thread's
+    connection; nested calls join the outer one. ``changes`` is what the transaction's writes
+    changed (cache.changes), complete once the block has committed. ``lock`` serialises the
+    store's writers in this process (SQLite's file lock does it across processes). ``on_commit``
+    runs after a successful COMMIT of the outermost transaction (the announcement)."""
 
     def __init__(self, conn: Connection, lock: threading.RLock,
-                 on_commit: Callable[[], None] | None = None,
-                 on_rollback: Callable[[], None] | None = None):
+                 on_commit: Callable[[], object] | None = None,
+                 on_rollback: Callable[[], None] | None = None,
+                 pending: Callable[[], Any] | None = None):
         self.conn = conn
         self.lock = lock
         self.on_commit = on_commit
         self.on_rollback = on_rollback
+        self.pending = pending
         self.outer = False
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> Any:
         from archpal_desktop.core.errors import map_exception
 
         self.lock.acquire()
@@ -204,6 +249,7 @@ class Transaction:
             except sqlite3.Error as exc:
                 self.lock.release()
                 raise map_exception(exc) from exc
+        return self.pending() if self.pending is not None else None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         committed = False

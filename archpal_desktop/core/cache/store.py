@@ -9,23 +9,22 @@ thread raises. Every committed write announces what it changed (cache.changes).
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+import sqlite_utils
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache.changes import ChangeLog, Changes
 from archpal_desktop.core.cache.connection import (Connection, Connections, Transaction,
-                                                   integrity_problem, move_aside, open_connection)
+                                                   open_checked)
 from archpal_desktop.core.cache.records import (LOCAL_ONLY_STATES, PUSHABLE, Conversation, Message,
                                                 SearchHit, fts_query, user_db_path)
-from archpal_desktop.core.cache.schema import migrate
-from archpal_desktop.core.errors import BadDataError, NotFoundError, StorageError
-
-log = logging.getLogger(__name__)
+from archpal_desktop.core.cache.schema import migrate  # noqa: F401 - re-exported
+from archpal_desktop.core.errors import BadDataError, NotFoundError
 
 
 class Store:
@@ -37,7 +36,7 @@ class Store:
         self.path = Path(path)
         self._lock = threading.RLock()
         self.changes = ChangeLog()
-        first = _open_checked(self.path)
+        first = open_checked(self.path)
         self._conns = Connections(self.path, first)
 
     @classmethod
@@ -69,8 +68,10 @@ class Store:
 
     # -- transactions -----------------------------------------------------------------------
     def transaction(self) -> Transaction:
+        """``with store.transaction() as changes:`` -- the writes inside commit together, and
+        ``changes`` (a :class:`Changes`) tells what they changed once the block is done."""
         return Transaction(self.conn, self._lock, on_commit=self.changes.committed,
-                           on_rollback=self.changes.rolled_back)
+                           on_rollback=self.changes.rolled_back, pending=self.changes.current)
 
     def _q(self, sql: str, params: Any = ()) -> list[dict]:
         cur = self.conn.execute(sql, tuple(params))
@@ -79,13 +80,14 @@ class Store:
 
     # -- key/value --------------------------------------------------------------------------
     def kv_get(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        try:
+            return json.loads(self.conn.db.table("kv").get(key)["value"])
+        except sqlite_utils.db.NotFoundError:
+            return default
 
     def kv_set(self, key: str, value: Any) -> None:
         with self.transaction():
-            self.conn.execute("INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE "
-                              "SET value=excluded.value", (key, json.dumps(value)))
+            self.conn.db.table("kv").upsert({"key": key, "value": json.dumps(value)}, pk="key")
 
     def device_id(self) -> str:
         device = self.kv_get("device_id")
@@ -205,12 +207,16 @@ class Store:
 
     def set_draft(self, cid: str, text: str) -> None:
         with self.transaction():
-            self.conn.execute("UPDATE conversations SET draft=? WHERE conversation_id=?", (text, cid))
+            try:
+                self.conn.db.table("conversations").update(cid, {"draft": text})
+            except sqlite_utils.db.NotFoundError:
+                pass  # deleted meanwhile: nothing to keep the draft for
 
     def get_draft(self, cid: str) -> str:
-        row = self.conn.execute("SELECT draft FROM conversations WHERE conversation_id=?",
-                                (cid,)).fetchone()
-        return (row[0] or "") if row else ""
+        try:
+            return self.conn.db.table("conversations").get(cid)["draft"] or ""
+        except sqlite_utils.db.NotFoundError:
+            return ""
 
     # -- messages ---------------------------------------------------------------------------
     @staticmethod
@@ -318,7 +324,7 @@ class Store:
             "local_rev=local_rev+1 WHERE conversation_id=?",
             (last, layout.ts_key(last), json.dumps(meta), count, cid))
 
-    def _upsert_raw(self, cid: str, raw: dict, *, local_state: str | None = None,
+    def _upsert_raw(self, cid: str, raw: Mapping[str, Any], *, local_state: str | None = None,
                     keep_state: bool = False) -> bool:
         """Insert or update one message from its S3 form; returns True if anything changed."""
         text, emotion = layout.message_view(raw)
@@ -368,35 +374,6 @@ class Store:
         return convs + tombs + prof
 
 
-
-
-def _open_checked(path: Path) -> Connection:
-    """The first connection, migrated. A file SQLite cannot open is called damaged only when
-    its integrity check says so; then it is moved aside (kept, never deleted) and the person is
-    told where. Anything else is reported as it is, with the file left untouched."""
-    conn: Connection | None = None
-    try:
-        conn = open_connection(path)
-        migrate(conn)
-        return conn
-    except sqlite3.DatabaseError as exc:
-        if conn is not None:
-            sqlite3.Connection.close(conn)
-        problem = integrity_problem(path)
-        if problem is None:
-            raise StorageError(f"The local cache {path} could not be opened ({exc}); it was left "
-                               "as it is.", "Close other ArchPal windows and try again.") from exc
-        aside = move_aside(path)
-        log.error("cache %s failed its integrity check (%s); moved to %s", path, problem, aside)
-        raise BadDataError(
-            f"The local cache {path} is damaged (SQLite's integrity check: {problem}). It was "
-            f"moved to {aside}, kept as it was.",
-            "Start ArchPal again: it downloads your history again. Messages that were never "
-            "uploaded are still in the moved file; your IT helpdesk can recover them.") from exc
-    except BaseException:
-        if conn is not None:
-            sqlite3.Connection.close(conn)
-        raise
 
 
 __all__ = ["Store", "Conversation", "Message", "SearchHit", "LOCAL_ONLY_STATES", "fts_query",

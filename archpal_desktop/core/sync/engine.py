@@ -24,7 +24,7 @@ from typing import Any, Callable
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache import Store, SyncTables
 from archpal_desktop.core.errors import ArchPalError
-from archpal_desktop.core.sync.conditional import MAX_CONFLICT_RETRIES, backoff_seconds
+from archpal_desktop.core.sync.conditional import MAX_CONFLICT_RETRIES
 from archpal_desktop.core.sync.conversations import PULL_GROUP, ConversationStep
 from archpal_desktop.core.sync.downloads import HEARTBEAT, Pool
 from archpal_desktop.core.sync.index import IndexStep
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: ``progress(done, total, phase)``: called as work completes, and again every HEARTBEAT seconds
 #: while a phase waits on the network, so a caller can cancel the sync by raising from it
 Progress = Callable[[int, int, str], None]
+#: the phase reported while another process syncs this cache (the window shows "Syncing… <phase>")
+WAITING = "waiting for another sync"
 
 __all__ = ["SyncEngine", "SyncResult", "Progress", "HEARTBEAT", "MAX_CONFLICT_RETRIES", "PULL_GROUP",
            "TOMBSTONE_TTL_DAYS", "make_remote", "sync_once", "RemoteObject"]
@@ -103,7 +105,7 @@ class SyncEngine:
     # -- the whole sync -----------------------------------------------------------------------
     def sync(self) -> SyncResult:
         with SyncLock(self.store.path, wait=self.lock_wait,
-                      waiting=lambda: self.progress(0, 0, "waiting")):
+                      waiting=lambda: self.progress(0, 0, WAITING)):
             return self._sync()
 
     def _sync(self) -> SyncResult:
@@ -143,9 +145,6 @@ class SyncEngine:
         self.conversations.start_early(page, states)
 
     # -- what the steps share ------------------------------------------------------------------
-    def backoff(self, attempt: int) -> None:
-        self.sleep(backoff_seconds(attempt))
-
     def is_bad(self, key: str, obj: RemoteObject | None) -> bool:
         bad = self.tables.bad_etag(key)
         return bad is not None and obj is not None and bad == obj.etag
@@ -155,9 +154,15 @@ class SyncEngine:
         self.tables.mark_bad(key, etag, exc.message, cid)
         self.report(result, key, what_we_did(exc.message, key))
 
-    def report(self, result: SyncResult, key: str, message: str) -> None:
+    def report(self, result: SyncResult, key: str, message: str, *, first: bool = False) -> None:
+        """One problem of this sync; ``first``: the student's own data is affected, so it goes
+        before the others (the window's status line shows the first)."""
         log.warning("sync: %s", message)
-        result.errors.append(message)
+        if first:
+            result.errors.insert(sum(1 for k in result.reported if k.startswith("!")), message)
+            result.reported.add("!" + key)
+        else:
+            result.errors.append(message)
         result.reported.add(key)
 
     def blocked_upload(self, result: SyncResult, key: str, cid: str) -> None:
@@ -168,7 +173,7 @@ class SyncEngine:
         self.report(result, key, f"Your new messages in \u201c{title}\u201d are saved on this computer but "
                     f"cannot be uploaded: the copy in your cloud storage ({key}) is malformed, so it "
                     "was left as it is. Ask your IT helpdesk to repair or remove that file; ArchPal "
-                    "uploads your messages at the next sync after that.")
+                    "uploads your messages at the next sync after that.", first=True)
 
     def _still_bad(self, listing: dict[str, RemoteObject], result: SyncResult) -> None:
         """Malformed objects reported by an earlier sync and not fixed since: reported again
@@ -209,11 +214,8 @@ def sync_once(store: Store, access: Any, settings: Any, progress: Progress | Non
               on_ready: Callable[[], None] | None = None) -> SyncResult:
     """One full sync of ``store`` with the user's S3 prefix. ``on_ready()`` is called once the
     S3 client exists (botocore has loaded its models), before the first request."""
-    from archpal_desktop.core import config as cfg
-
     remote = make_remote(access, settings)
     if on_ready is not None:
         on_ready()
-    engine = SyncEngine(store, remote, progress=progress,
-                        parallelism=int(settings[cfg.SYNC_PARALLELISM] or 16))
+    engine = SyncEngine(store, remote, progress=progress, parallelism=settings.sync_parallelism)
     return engine.sync()

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 
 from archpal_desktop.core import layout, localauth
 from archpal_desktop.core.errors import (ConflictError, NotFoundError, OfflineError,
-                                         ServiceUnavailableError, map_exception)
+                                         ServiceUnavailableError, map_exception, mapped)
 
 #: keys sent as they are in a URL path (the app's keys: ids are validated to these characters)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9._/-]+")
@@ -126,7 +126,7 @@ class Remote:
         caller can start on them while the rest is listed)."""
         out: dict[str, RemoteObject] = {}
         token = None
-        try:
+        with mapped(key=self.prefix):
             while True:
                 kwargs = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": self.page_size}
                 if token:
@@ -141,8 +141,6 @@ class Remote:
                 if on_page is not None:
                     on_page(objects)
                 token = page.get("NextContinuationToken")
-        except Exception as exc:
-            raise map_exception(exc, key=self.prefix) from exc
 
     def get(self, key: str) -> tuple[bytes, str]:
         """The object's bytes (at most MAX_OBJECT_BYTES + 1 of them) and its ETag."""
@@ -191,14 +189,13 @@ class Remote:
 
         base, region, service = target
         request = AWSRequest(method="GET", url=base + key)
-        try:
+        with mapped(key=key):
             # refreshed here when they are about to expire, as for the client's own calls
             frozen = self._credentials.get_frozen_credentials()
             S3SigV4Auth(frozen, service, region).add_auth(request)
-        except Exception as exc:
-            raise map_exception(exc, key=key) from exc
         prepared = request.prepare()
         prepared.headers.update(localauth.headers_for(prepared.url))  # the demo's local S3 only
+        assert self._http is not None  # _object_target() is None without an HTTP session
         prepared.stream_output = True  # read at most the size limit, never a runaway body
         self._tally("get")
         try:
@@ -272,13 +269,13 @@ class Remote:
         elif if_none_match:
             kwargs["IfNoneMatch"] = "*"
         try:
-            return self.client.put_object(**kwargs).get("ETag", "")
-        except Exception as exc:
-            err = map_exception(exc, key=key)
-            if isinstance(err, NotFoundError) and if_match:
-                # the object we meant to replace is gone: a conflict for the merge loop
-                raise ConflictError(f"{key} was removed while we were updating it.", key=key) from exc
-            raise err from exc
+            with mapped(key=key):
+                return self.client.put_object(**kwargs).get("ETag", "")
+        except NotFoundError as err:
+            if not if_match:
+                raise
+            # the object we meant to replace is gone: a conflict for the merge loop
+            raise ConflictError(f"{key} was removed while we were updating it.", key=key) from err
 
     def delete(self, key: str, *, if_match: str | None = None) -> None:
         self._check_key(key)
@@ -286,12 +283,10 @@ class Remote:
         if if_match:
             kwargs["IfMatch"] = if_match
         try:
-            self.client.delete_object(**kwargs)
-        except Exception as exc:
-            err = map_exception(exc, key=key)
-            if isinstance(err, NotFoundError):
-                return
-            raise err from exc
+            with mapped(key=key):
+                self.client.delete_object(**kwargs)
+        except NotFoundError:
+            return  # already gone: what a delete wants
 
     def _check_key(self, key: str) -> None:
         # nothing outside the signed-in user's own prefix is ever read or written
