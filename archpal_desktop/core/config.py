@@ -342,7 +342,7 @@ def load_settings(config_file: str | os.PathLike | None = None,
                f"Check what it says, then run 'chmod 600 {user_path}' (or remove it)")
         warnings.append(f"Ignored your settings file {user_path}: {problem}. {fix}, and start "
                         "ArchPal again.")
-        user_values = {}
+        user_values: dict[str, Any] = {}
     else:
         user_values, _ignored_managed = flatten(read_toml(user_path))
     for key, raw in user_values.items():

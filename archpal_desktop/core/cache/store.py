@@ -237,12 +237,14 @@ class Store:
               "json_extract(raw, '$.metadata.model') END FROM messages WHERE conversation_id=? " \
               "ORDER BY ts_key, message_id"
         rows = self.conn.execute(sql, (cid,)).fetchall()
-        return [Message(*row[:7], {}, row[7]) for row in rows]  # straight from tuples: the hot path
+        return [Message(r[0], r[1], r[2], r[3], r[4], r[5], r[6], {}, r[7])  # the hot path
+                for r in rows]
 
     @staticmethod
     def _msg_raw(row: tuple) -> Message:
         raw = json.loads(row[7])
-        return Message(*row[:7], raw, (raw.get("metadata") or {}).get("model"))
+        return Message(row[0], row[1], row[2], row[3], row[4], row[5], row[6], raw,
+                       (raw.get("metadata") or {}).get("model"))
 
     def get_message(self, message_id: str) -> Message | None:
         rows = self._q("SELECT * FROM messages WHERE message_id=?", (message_id,))
