@@ -22,7 +22,7 @@ from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
 from archpal_desktop.ui.composer import Composer
 from archpal_desktop.ui.conversation_list import ConversationList
-from archpal_desktop.ui.replies import ReplyController
+from archpal_desktop.ui.reply_runner import ReplyController, connect_chat
 from archpal_desktop.ui.search import SearchController, SearchResults
 from archpal_desktop.ui.shortcuts import keys
 from archpal_desktop.ui.state import AppState
@@ -56,6 +56,8 @@ class MainWindow(WindowActions, QMainWindow):
         self._build_menus()
         self.replies = ReplyController(state, self)
         self._connect_replies()
+        connect_chat(self)   # the message view's and composer's own requests (chat-content)
+        self.composer.enable_spelling(self.tasks)
         self.sync = SyncController(self.tasks, self.store, state.settings, self._access, self)
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
@@ -441,8 +443,8 @@ class MainWindow(WindowActions, QMainWindow):
     def _reply_done(self, cid: str, mid: str, finished: bool) -> None:
         # the runner saves the final text right after this event: reload when the run returns
         self._answered.append((cid, finished))
-        if not finished:
-            self.companion.set_emotion("sad")
+        if not finished:   # the student's Stop is not a failure: a neutral companion
+            self.companion.set_emotion("default" if mid in self.replies.stopped else "sad")
 
     def _run_finished(self, result) -> None:
         answered, self._answered = self._answered, []

@@ -73,7 +73,7 @@ def test_a_local_reply_is_labelled_in_metadata_and_on_its_bubble(qtbot, make_win
     reply = [m for m in w.chat.chat_model.messages() if m.role == "assistant"][-1]
     stored = state.store.get_message(reply.message_id)
     assert stored.raw["metadata"]["model"] == f"local:{local_model.model}"
-    shown = w.chat.delegate._meta_text(reply)  # the line painted under the bubble
+    shown = w.chat.delegate.meta_text(reply)  # the line painted under the bubble
     assert shown.startswith(f"Local model {local_model.model} (not ArchPal)")
     # after a restart too (the view reads the label from the cache)
     w.close()
@@ -81,7 +81,7 @@ def test_a_local_reply_is_labelled_in_metadata_and_on_its_bubble(qtbot, make_win
     w2.conversations.select(reply.conversation_id)
     wait_idle(qtbot, state)
     again = [m for m in w2.chat.chat_model.messages() if m.role == "assistant"][-1]
-    assert w2.chat.delegate._meta_text(again).startswith("Local model")
+    assert w2.chat.delegate.meta_text(again).startswith("Local model")
 
 
 def test_bedrock_replies_stay_archpal(bedrock):

@@ -37,6 +37,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout
 from archpal_desktop.core.assistant import (Cancelled, CancelToken, EmotionEvent, Event, Finished,
                                             Provider, StreamError, TextDelta, stream_reply)
+from archpal_desktop.core.assistant.events import Turn
 from archpal_desktop.core.assistant.prompt import build_request
 from archpal_desktop.core.errors import (ArchPalError, BadDataError, NotFoundError, OfflineError,
                                          ServiceUnavailableError)
@@ -46,6 +47,8 @@ from archpal_desktop.core.cache.replyqueue import TABLE, ReplyQueue
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_S = 0.5
+CONTINUE_PROMPT = ("(You were stopped mid-reply. Continue exactly where you stopped, without "
+                   "repeating anything already said.)")
 #: errors after which the queue waits for the network rather than reporting a failure
 TRANSIENT = (OfflineError, ServiceUnavailableError)
 
@@ -58,6 +61,7 @@ class ReplyEvent:
     conversation_id: str
     reply_message_id: str
     event: Event
+    prefix: str = ""     # text the reply already had (Continue): the stream carries on from it
 
 
 @dataclass
@@ -145,6 +149,24 @@ class ReplyRunner:
         if self.queue.requeue_failed(reply_message_id) == 0:
             raise NotFoundError("There is no failed reply to retry here.")
 
+    def ask_again(self, user_message_id: str) -> None:
+        """Queue a (new) reply to the student's message, only ever on their explicit request: one
+        with no reply yet (e.g. sent from another device), or one already answered, whose new
+        reply is stored beside the first as an ordinary message (the first is kept)."""
+        msg = self.store.get_message(user_message_id)
+        if msg is None or msg.role != "user":
+            raise NotFoundError("That message is no longer here.")
+        with self.store.transaction():
+            if not self.queue.row(user_message_id):
+                self.queue.insert(user_message_id, msg.conversation_id)
+            else:
+                self.queue.reask(user_message_id)
+
+    def continue_reply(self, reply_message_id: str) -> None:
+        """Queue a stopped (or failed) reply to carry on from its partial text, in the same message."""
+        if self.queue.requeue_continue(reply_message_id) == 0:
+            raise NotFoundError("There is no stopped reply to continue here.")
+
     # -- recovery ---------------------------------------------------------------------------
     def recover(self) -> None:
         """Claims left by a process that died: a reply it had started becomes "failed" (its text
@@ -192,9 +214,25 @@ class ReplyRunner:
     def _release(self, batch: list[dict], state: str, error: str | None = None) -> None:
         self.queue.release(batch, state, error)
 
-    def _history(self, cid: str, reply_id: str) -> list[tuple[str, str]]:
-        return [(m.role, m.content) for m in self.store.load_messages(cid)
+    def _history(self, cid: str, reply_id: str, asked: set[str] | None = None) -> list[tuple[str, str]]:
+        """What the model reads. Of several answers to one question (Ask again) only the newest is
+        kept; a question that was never answered nor queued here (no reply yet, e.g. from another
+        device) and is not being answered now is left out: the student chose not to have it
+        answered (the window asks; never folded in silently)."""
+        msgs = [m for m in self.store.load_messages(cid)
                 if m.message_id != reply_id and not (m.role == "assistant" and m.local_state)]
+        last_reply = max((i for i, m in enumerate(msgs) if m.role == "assistant"), default=-1)
+        if asked is not None:   # questions queued here (even ones whose reply failed) stay asked
+            asked = asked | self.queue.queued_in(cid)
+        out: list[tuple[str, str]] = []
+        for i, m in enumerate(msgs):
+            nxt = msgs[i + 1] if i + 1 < len(msgs) else None
+            if m.role == "assistant" and nxt is not None and nxt.role == "assistant":
+                continue
+            if asked is not None and i > last_reply and m.role == "user" and m.message_id not in asked:
+                continue
+            out.append((m.role, m.content))
+        return out
 
     def _answer(self, batch: list[dict], providers: Sequence[Provider],
                 on_event: Callable[[ReplyEvent], None] | None,
@@ -205,13 +243,20 @@ class ReplyRunner:
                 self._release(batch, "done", "conversation deleted")
             return reply_id, True
         profile = self.store.get_profile() or {}
-        request = build_request(self._history(cid, reply_id), site_prompt=self.settings[cfg.SYSTEM_PROMPT],
+        asked = {r["user_message_id"] for r in batch}
+        request = build_request(self._history(cid, reply_id, asked), site_prompt=self.settings[cfg.SYSTEM_PROMPT],
                                 profile=profile)
         if not request.turns:
             with self.store.transaction():
                 self._release(batch, "done", "nothing to answer")
             return reply_id, True
         existing = self.store.get_message(reply_id)
+        prefix = ""
+        if existing is not None and any(r.get("last_error") == "continue" for r in batch) and existing.content:
+            # Continue: the partial reply goes back as said, then a request to carry on (not a
+            # prefill: Claude refuses one beside the forced emotion tool call)
+            prefix = existing.content
+            request.turns += [Turn("assistant", prefix.rstrip()), Turn("user", CONTINUE_PROMPT)]
         parts: list[str] = []
         emotion: str | None = None
         last_save = 0.0
@@ -224,24 +269,24 @@ class ReplyRunner:
                 return event.error
             if existing is None or existing.local_state != "streaming":
                 # the first sign of life: the bubble appears now, never for an unreachable model
-                existing = self._begin(cid, reply_id, existing, profile)
+                existing = self._begin(cid, reply_id, existing, profile, keep=prefix)
             if isinstance(event, TextDelta):
                 parts.append(event.text)
                 if time.monotonic() - last_save >= SAVE_EVERY_S:
-                    self.store.update_message(reply_id, content="".join(parts))
+                    self.store.update_message(reply_id, content=prefix + "".join(parts))
                     last_save = time.monotonic()
             elif isinstance(event, EmotionEvent):
                 emotion = event.emotion
             elif isinstance(event, Finished):
                 model = event.model
             if on_event is not None:
-                on_event(ReplyEvent(cid, reply_id, event))
+                on_event(ReplyEvent(cid, reply_id, event, prefix))
             if isinstance(event, (Finished, StreamError, Cancelled)):
                 final = event
                 break
         if isinstance(final, Finished):
             with self.store.transaction():
-                self.store.update_message(reply_id, content=final.text, emotion=final.emotion,
+                self.store.update_message(reply_id, content=prefix + final.text, emotion=final.emotion,
                                           model=model, local_state=None)
                 for row in batch:
                     msg = self.store.get_message(row["user_message_id"])
@@ -249,7 +294,7 @@ class ReplyRunner:
                         self.store.update_message(msg.message_id, local_state=None)
                 self._release(batch, "done")
             return reply_id, True
-        partial = getattr(final, "partial_text", "") or "".join(parts)
+        partial = prefix + (getattr(final, "partial_text", "") or "".join(parts))
         why = final.error.code if isinstance(final, StreamError) else "stopped"
         with self.store.transaction():
             self.store.update_message(reply_id, content=partial, local_state="failed",
@@ -257,9 +302,10 @@ class ReplyRunner:
             self._release(batch, "failed", why)
         return reply_id, False
 
-    def _begin(self, cid: str, reply_id: str, existing: Message | None, profile: dict) -> Message:
-        if existing is not None:   # a retry: the same message, emptied, streams again
-            return self.store.update_message(reply_id, content="", local_state="streaming")
+    def _begin(self, cid: str, reply_id: str, existing: Message | None, profile: dict,
+               keep: str = "") -> Message:
+        if existing is not None:   # a retry: the same message, emptied (or kept: Continue), streams again
+            return self.store.update_message(reply_id, content=keep, local_state="streaming")
         return self.store.add_message(cid, "assistant", "", message_id=reply_id,
                                       course_number=profile.get("course_number", ""),
                                       model="", local_state="streaming")

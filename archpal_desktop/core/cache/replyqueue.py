@@ -43,6 +43,25 @@ class ReplyQueue:
                 "state='failed' AND device_id=?", (reply_message_id, self.device))
         return cur.rowcount
 
+    def reask(self, user_message_id: str) -> None:
+        """Ask Again: an answered (or failed) question waits again, for a new reply message."""
+        self.store.conn.execute(
+            f"UPDATE {TABLE} SET state='waiting', claimed_by=NULL, reply_message_id=NULL, last_error=NULL, "
+            "device_id=? WHERE user_message_id=? AND state IN ('done','failed')", (self.device, user_message_id))
+
+    def requeue_continue(self, reply_message_id: str) -> int:
+        """Continue: a stopped reply waits again, marked to carry on from its text."""
+        with self.store.transaction():
+            cur = self.store.conn.execute(
+                f"UPDATE {TABLE} SET state='waiting', claimed_by=NULL, last_error='continue' WHERE "
+                "reply_message_id=? AND state='failed' AND device_id=?", (reply_message_id, self.device))
+        return cur.rowcount
+
+    def queued_in(self, conversation_id: str) -> set[str]:
+        """The questions ever queued here in a conversation (answered or not)."""
+        return {r["user_message_id"] for r in self.store._q(
+            f"SELECT user_message_id FROM {TABLE} WHERE conversation_id=?", (conversation_id,))}
+
     def answering(self) -> list[dict]:
         return self.store._q(f"SELECT * FROM {TABLE} WHERE device_id=? AND state='answering'",
                              (self.device,))
