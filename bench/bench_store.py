@@ -40,8 +40,7 @@ def _setup() -> dict:
     if _state:
         return _state
     from archpal_desktop.core import layout
-    from archpal_desktop.core.store import Store
-    from archpal_desktop.core.syncstate import SyncTables
+    from archpal_desktop.core.cache import Store, SyncTables
     from tests.support.seed import build_history, conversation
 
     import random

@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 
 N_CONVERSATIONS = 1000
 N_MESSAGES = 20

@@ -44,7 +44,7 @@ class _Env:
 
         from archpal_desktop.core import config as cfg
         from archpal_desktop.core.aws import static_access
-        from archpal_desktop.core.store import Store
+        from archpal_desktop.core.cache import Store
         from archpal_desktop.core.sync import sync_once
         from archpal_desktop.localstack.server import free_port, local_aws_env
         from tests.support.seed import bench_sandbox, seed_bucket, stop_process

@@ -69,7 +69,7 @@ def _conversation(ctx, store, access, wanted: str | None):
 
 def cmd_chat(ctx) -> int:
     from archpal_desktop.core.assistant import EmotionEvent, Finished, StreamError, TextDelta, build_providers
-    from archpal_desktop.core.replies import ReplyRunner
+    from archpal_desktop.core.assistant.queue import ReplyRunner
     from archpal_desktop.core.sync import sync_once
 
     text = " ".join(ctx.args.text or []).strip()

@@ -126,7 +126,7 @@ class Context:
         return True
 
     def open_store(self, sub: str | None = None):
-        from archpal_desktop.core.store import Store
+        from archpal_desktop.core.cache import Store
 
         store = Store.open_for_user(self.data_dir(), sub or self.current_sub())
         self._closers.append(store)

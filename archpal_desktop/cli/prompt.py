@@ -9,7 +9,7 @@ import getpass
 import sys
 from typing import TextIO
 
-from archpal_desktop.core.auth.errors import AuthInputError
+from archpal_desktop.core.errors.cognito import AuthInputError
 from archpal_desktop.core.auth.session import AuthSession, Challenge, check_email
 from archpal_desktop.core.errors import ArchPalError
 

@@ -123,7 +123,7 @@ def _sign_in(s: dict) -> str:
 
 
 def _open_store(s: dict, closers: list) -> str:
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
 
     store = Store.open_for_user(s["settings"].data_dir(), s["access"].sub)
     closers.append(store)
@@ -146,7 +146,7 @@ def _sync(s: dict, phase: str) -> str:
 
 def _send(s: dict) -> str:
     from archpal_desktop.core.assistant import build_providers
-    from archpal_desktop.core.replies import ReplyRunner
+    from archpal_desktop.core.assistant.queue import ReplyRunner
 
     store = s["store"]
     conv = store.create_conversation("Self-test")

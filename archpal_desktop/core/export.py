@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archpal_desktop.core import layout, links, paths
-from archpal_desktop.core.store import Store
-from archpal_desktop.core.syncstate import SyncTables
+from archpal_desktop.core.cache import Store, SyncTables
 
 
 def export_all(store: Store, out_dir: Path) -> dict[str, int]:

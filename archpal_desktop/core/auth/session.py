@@ -18,7 +18,7 @@ from pycognito.aws_srp import AWSSRP
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import accounts
-from archpal_desktop.core.auth.errors import AuthInputError, CodeError, map_cognito
+from archpal_desktop.core.errors.cognito import AuthInputError, CodeError, map_cognito
 from archpal_desktop.core.aws import AwsAccess, static_access
 from archpal_desktop.core.errors import (ArchPalError, AuthError, AuthExpiredError, ConfigError,
                                          OfflineError, mapped)
