@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from archpal_desktop import __version__
@@ -74,6 +75,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # before anything is created: folders, the log file, the cache, exports are never readable or
+    # writable by other local users, whatever umask the session started with (issue 18)
+    os.umask(0o077)
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

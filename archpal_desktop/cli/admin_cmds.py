@@ -130,9 +130,7 @@ def cmd_config_show(ctx) -> int:
     for r in rows:
         lock = "  [managed]" if r["managed"] else ""
         print(f"{r['key']:<{width}}  {r['value']}  <- {r['source']}{lock}")
-    for w in ctx.settings.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    return 0
+    return 0  # the settings' warnings went to stderr when they were loaded (cli/context.py)
 
 
 def _print_checks(ctx, checks) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,12 @@ class Context:
 
                     config_file = ensure_private_dir(Path(self.demo.data_dir)) / "config.toml"
                     config_file.touch(exist_ok=True)
-            self._settings = cfg.load_settings(config_file, overrides)
+            # the demo is a sandbox: the site file's locks (a managed data_dir, the real bucket
+            # and pool) would point it at the student's real data
+            self._settings = cfg.load_settings(config_file, overrides,
+                                               use_site_file=self.demo is None)
+            for warning in self._settings.warnings:  # e.g. a settings file others can write
+                print(f"warning: {warning}", file=sys.stderr)
         return self._settings
 
     def data_dir(self) -> Path:
@@ -59,9 +65,19 @@ class Context:
         from archpal_desktop.localstack.demo import start_demo
 
         data_dir = getattr(self.args, "data_dir", None)
-        self.demo = start_demo(data_dir=Path(data_dir) if data_dir else None)
+        self.demo = start_demo(data_dir=Path(data_dir) if data_dir else None,
+                               real_dirs=self._real_data_dirs())
         self._closers.append(self.demo)
         return self.demo
+
+    def _real_data_dirs(self) -> list[Path]:
+        """The data folder this computer really uses (a site-managed one included)."""
+        try:
+            real = cfg.load_settings(getattr(self.args, "config", None))
+        except Exception:  # unreadable settings: the platform's folder is still refused
+            log.debug("real settings unreadable", exc_info=True)
+            return []
+        return [real.data_dir()]
 
     # -- the user ---------------------------------------------------------------------------
     def access(self):

@@ -47,7 +47,7 @@ ALLOWED_EMAIL_DOMAINS = "allowed_email_domains"
 PROVIDER = "provider"                      # "bedrock" | "openai"
 OPENAI_BASE_URL = "openai_base_url"        # e.g. http://127.0.0.1:11434/v1 (Ollama)
 OPENAI_MODEL = "openai_model"
-OPENAI_FALLBACK = "openai_fallback"        # use the local model when Bedrock is unreachable
+OPENAI_FALLBACK = "openai_fallback"        # opt-in: the local model when Bedrock is unreachable
 SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
 SYNC_PARALLELISM = "sync_parallelism"
 THEME = "theme"                            # "system" | "light" | "dark"
@@ -79,7 +79,7 @@ DEFAULTS: dict[str, Any] = {
     PROVIDER: "bedrock",
     OPENAI_BASE_URL: "",
     OPENAI_MODEL: "",
-    OPENAI_FALLBACK: True,
+    OPENAI_FALLBACK: False,  # opt-in: whoever listens on that loopback port gets the history
     SYNC_INTERVAL_SECONDS: 120,
     SYNC_PARALLELISM: 16,
     THEME: "system",
@@ -288,24 +288,55 @@ class Settings:
         self._values[key] = Value(coerced, f"user:{self.user_file}")
 
 
+def _site_files(system_file: str | os.PathLike | None, warnings: list[str]) -> list[Path]:
+    """The site files to read, in order. ``ARCHPAL_SYSTEM_CONFIG`` replaces the machine's file only
+    in test runs; elsewhere it is read after it, only if root-owned, and cannot unlock a key the
+    machine's file manages (pointing it at ``/dev/null`` or any empty root-owned file used to
+    cancel every ``[managed]`` key)."""
+    if system_file:
+        return [Path(system_file)]
+    override = paths.system_config_override()
+    if override is None or paths.in_test_run():
+        return [paths.system_config_file()]
+    machine = paths.default_system_config_file()
+    problem = paths.file_trust_problem(override, site=True)
+    if problem:
+        warnings.append(f"Ignored ARCHPAL_SYSTEM_CONFIG={override}: {problem}; only a "
+                        "root-owned file is used.")
+        return [machine]
+    return [machine, override] if override.exists() else [machine]
+
+
 def load_settings(config_file: str | os.PathLike | None = None,
                   cli_overrides: Mapping[str, Any] | None = None,
                   env: Mapping[str, str] | None = None,
-                  system_file: str | os.PathLike | None = None) -> Settings:
+                  system_file: str | os.PathLike | None = None, *,
+                  use_site_file: bool = True) -> Settings:
+    """``use_site_file=False``: the demo's sandbox, where the organisation's locked values
+    (its data folder, bucket, user pool) must not apply: a demo never touches real data."""
     env = os.environ if env is None else env
-    sys_path = Path(system_file) if system_file else paths.system_config_file()
     user_path = Path(config_file) if config_file else paths.user_config_file()
     layers: dict[str, Value] = {}
     warnings: list[str] = []
+    managed: set[str] = set()
 
-    sys_values, managed = flatten(read_toml(sys_path))
-    for key, raw in sys_values.items():
-        if key in SECRET_KEYS:
-            warnings.append(f"Ignored {key} in the site file {sys_path}: site files must not hold "
-                            "credentials.")
-            managed.discard(key)
+    for sys_path in (_site_files(system_file, warnings) if use_site_file else []):
+        problem = paths.file_trust_problem(sys_path, site=True)
+        if problem:
+            warnings.append(f"Ignored the site settings file {sys_path}: {problem}. Ask your IT "
+                            "administrator to fix its owner and permissions.")
             continue
-        layers[key] = Value(_coerce(key, raw), f"system:{sys_path}")
+        sys_values, file_managed = flatten(read_toml(sys_path))
+        for key, raw in sys_values.items():
+            if key in SECRET_KEYS:
+                warnings.append(f"Ignored {key} in the site file {sys_path}: site files must not "
+                                "hold credentials.")
+                continue
+            if key in managed:
+                continue  # an extra site file never overrides the machine's locked values
+            layers[key] = Value(_coerce(key, raw), f"system:{sys_path}")
+            if key in file_managed:
+                managed.add(key)
 
     def apply(key: str, raw: Any, source: str) -> None:
         if key in managed:
@@ -317,7 +348,15 @@ def load_settings(config_file: str | os.PathLike | None = None,
 
     if config_file and not Path(config_file).exists():
         raise ConfigError(f"The settings file {config_file} does not exist.")
-    user_values, _ignored_managed = flatten(read_toml(user_path))
+    problem = paths.file_trust_problem(user_path, site=False)
+    if problem:
+        fix = ("Another user may have put it there: remove it" if "owned" in problem else
+               f"Check what it says, then run 'chmod 600 {user_path}' (or remove it)")
+        warnings.append(f"Ignored your settings file {user_path}: {problem}. {fix}, and start "
+                        "ArchPal again.")
+        user_values: dict[str, Any] = {}
+    else:
+        user_values, _ignored_managed = flatten(read_toml(user_path))
     for key, raw in user_values.items():
         apply(key, raw, f"user:{user_path}")
 

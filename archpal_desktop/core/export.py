@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archpal_desktop.core import layout, paths
+from archpal_desktop.core import layout, links, paths
 from archpal_desktop.core.cache import Store, SyncTables
 
 
@@ -12,11 +12,13 @@ def export_all(store: Store, out_dir: Path) -> dict[str, int]:
     """Write ``out_dir/info.json``, ``conversations.json`` and ``conversations/<id>.json``.
 
     Every file goes to a temporary name first and is moved into place, so an interrupted export
-    never leaves a half-written file. Returns counts of what was written.
+    never leaves a half-written file. Folders created here are 0700; a folder that already
+    exists keeps its mode (it may be a shared folder or the home folder). Returns counts of what
+    was written.
     """
-    out_dir = paths.ensure_private_dir(Path(out_dir))
+    out_dir = paths.make_dirs_private(Path(out_dir))
     tables = SyncTables(store)
-    conv_dir = paths.ensure_private_dir(out_dir / "conversations")
+    conv_dir = paths.make_dirs_private(out_dir / "conversations")
     with store.transaction():  # one consistent snapshot of the cache
         profile = store.get_profile()
         entries = tables.local_entries()
@@ -46,7 +48,8 @@ def conversation_markdown(store: Store, cid: str) -> str:
     if conv is None:
         raise KeyError(cid)
     profile = store.get_profile() or {}
-    lines = [f"# {conv.title}", ""]
+    # every text from S3 or the model goes through the chat view's link rule and loses raw HTML
+    lines = [f"# {links.safe_markdown(conv.title.replace(chr(10), ' '))}", ""]
     who = " ".join(x for x in (profile.get("first_name"), profile.get("last_name")) if x)
     if who:
         lines.append(f"*{who} · {profile.get('college_year', '')} · {profile.get('major', '')} · "
@@ -57,6 +60,6 @@ def conversation_markdown(store: Store, cid: str) -> str:
         when = layout.parse_ts(msg.timestamp).strftime("%b %d, %Y %I:%M %p UTC")
         lines.append(f"**{speaker}** — {when}")
         lines.append("")
-        lines.append(msg.content)
+        lines.append(links.safe_markdown(msg.content))
         lines.append("")
     return "\n".join(lines)

@@ -38,7 +38,7 @@ _INLINE_EMOTION_RE = re.compile(r"\s*\{\s*\"emotion\"\s*:\s*\"([a-z]+)\"\s*\}\s*
 
 # -- ids ----------------------------------------------------------------------------------------
 def _validate_uuid(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not _UUID_RE.match(value):
+    if not isinstance(value, str) or not _UUID_RE.fullmatch(value):
         raise BadDataError(f"Invalid {what} {value!r}: expected a UUID.")
     return value
 
@@ -52,13 +52,13 @@ def validate_message_id(value: Any) -> str:
 
 
 def validate_sub(value: Any) -> str:
-    if not isinstance(value, str) or not _SUB_RE.match(value) or ".." in value:
+    if not isinstance(value, str) or not _SUB_RE.fullmatch(value) or ".." in value:
         raise BadDataError(f"Invalid user id {value!r}.")
     return value
 
 
 def is_conversation_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_UUID_RE.match(value))
+    return isinstance(value, str) and bool(_UUID_RE.fullmatch(value))
 
 
 # -- keys ---------------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
+    """Redacts the message early, for handlers that format records themselves (pytest's caplog).
+    The text that reaches a file or stderr is redacted again, whole, by :class:`RedactingFormatter`."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
@@ -38,6 +41,15 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Redacts the *formatted* record: ``log.exception`` appends the traceback and the
+    exception's text (a botocore error can quote a signed URL or a token) after the message,
+    where a filter on the message never looks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 NOISY = ("botocore", "boto3", "urllib3", "s3transfer", "pycognito", "moto", "werkzeug", "requests")
@@ -63,7 +75,7 @@ def setup_logging(verbose: bool = False, log_dir: Path | None = None) -> Path | 
         return None
     _configured = True
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fmt = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     redactor = RedactingFilter()
     target = None
     try:

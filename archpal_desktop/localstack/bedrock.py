@@ -11,6 +11,7 @@ With no script queued it answers as the demo coach (:func:`demo_coach_reply`).
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import select
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import unquote
 
+from archpal_desktop.core import localauth
 from archpal_desktop.localstack.server import free_port, serve_loopback, shutdown_server
 
 log = logging.getLogger(__name__)
@@ -127,8 +129,10 @@ class RequestRecord:
 class LocalBedrock:
     """The endpoint; ``start()`` binds 127.0.0.1 on a free port."""
 
-    def __init__(self, port: int = 0, responder: Callable[[dict], Reply] | None = None):
+    def __init__(self, port: int = 0, responder: Callable[[dict], Reply] | None = None,
+                 secret: str | None = None):
         self.port = port or free_port()
+        self.secret = secret
         self.responder = responder or demo_coach_reply
         self._scripts: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -159,13 +163,17 @@ class LocalBedrock:
         return self.responder(body)
 
     def start(self) -> "LocalBedrock":
-        handler = type("Handler", (_Handler,), {"endpoint": self})
+        handler = type("Handler", (_Handler,), {"endpoint": self, "secret": self.secret})
+        if self.secret:
+            localauth.register(self.port, self.secret)
         self._httpd = serve_loopback(handler, "local-bedrock", self.port)
         return self
 
     def stop(self) -> None:
         shutdown_server(self._httpd)
         self._httpd = None
+        if self.secret:
+            localauth.unregister(self.port)
 
     close = stop
 
@@ -178,9 +186,20 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True   # each event leaves at once (first-delta latency)
     endpoint: LocalBedrock
+    secret: str | None = None   # the per-run secret every request must carry (core.localauth)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's name
         log.debug("local bedrock: " + format, *args)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.secret and not hmac.compare_digest(self.headers.get(localauth.HEADER, "").encode(),
+                                                   self.secret.encode()):
+            self.close_connection = True
+            self.send_error(403, "This local server answers only the ArchPal process that started it.")
+            return False
+        return True
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         length = int(self.headers.get("Content-Length") or 0)

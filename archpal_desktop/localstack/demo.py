@@ -1,7 +1,8 @@
 """``--demo``: the embedded local backend with a demo account, and nothing else special.
 
 On 127.0.0.1 inside this process: moto's server (S3, Cognito user pools, Cognito identity) and
-our ConverseStream endpoint answering as the clearly labelled demo coach. A user pool that signs
+our ConverseStream endpoint answering as the clearly labelled demo coach, both requiring this run's
+secret on every request (core.localauth; moto's management API is off). A user pool that signs
 in by e-mail, a public app client (SRP + refresh token), an identity pool, a demo account with
 a permanent password, a bucket, and a few conversations in the web app's exact layout (one of
 them an older reply with its emotion inline). The app is then pointed at it only through the
@@ -25,7 +26,7 @@ from typing import Any
 import boto3
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core import layout, paths
+from archpal_desktop.core import layout, localauth, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
 from archpal_desktop.localstack.hosted_login import HostedLogin, browser_client_config
@@ -111,21 +112,26 @@ def _forget_demo_session(pool_id: str, sub: str) -> None:
         log.debug("demo keyring cleanup skipped", exc_info=True)
 
 
-def _demo_data_dir(data_dir: Path | None) -> tuple[Path, bool]:
+def _demo_data_dir(data_dir: Path | None, real_dirs: list[Path] | None = None) -> tuple[Path, bool]:
     if data_dir is None:
         return Path(tempfile.mkdtemp(prefix="archpal-demo-")), True
     chosen = Path(data_dir).expanduser().resolve()
-    real = paths.user_data_dir().expanduser().resolve()
-    if chosen == real or real in chosen.parents:
-        raise ConfigError(f"The demo will not use your real data folder ({real}).",
-                          "Pass another --data-dir, or none for a temporary one.")
+    for real in [paths.user_data_dir(), *(real_dirs or [])]:
+        real = Path(real).expanduser().resolve()
+        if chosen == real or real in chosen.parents or chosen in real.parents:
+            raise ConfigError(f"The demo will not use your real data folder ({real}).",
+                              "Pass another --data-dir, or none for a temporary one.")
     return chosen, False
 
 
-def start_demo(data_dir: Path | None = None, *, announce: bool = True) -> Demo:
-    folder, temporary = _demo_data_dir(data_dir)
-    moto = MotoServer().start()
-    bedrock = LocalBedrock().start()
+def start_demo(data_dir: Path | None = None, *, announce: bool = True,
+               real_dirs: list[Path] | None = None) -> Demo:
+    """``real_dirs``: data folders in real use here (a site-managed one), refused as well."""
+    folder, temporary = _demo_data_dir(data_dir, real_dirs)
+    # one secret for this run: other users of the computer can reach 127.0.0.1 too
+    secret = localauth.new_secret()
+    moto = MotoServer(secret=secret).start()
+    bedrock = LocalBedrock(secret=secret).start()
     env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env()}, REGION)
     saved = apply_environ(env)
     try:

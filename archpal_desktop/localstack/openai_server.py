@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from archpal_desktop.core import localauth
 from archpal_desktop.localstack.bedrock import RequestRecord, _ClientGone, _Handler, demo_coach_reply
 from archpal_desktop.localstack.server import free_port, serve_loopback, shutdown_server
 
@@ -51,8 +52,9 @@ def _demo(body: dict) -> LocalReply:
 
 class LocalOpenAI:
     def __init__(self, port: int = 0, responder: Callable[[dict], LocalReply] | None = None,
-                 model: str = MODEL):
+                 model: str = MODEL, secret: str | None = None):
         self.port = port or free_port()
+        self.secret = secret
         self.model = model
         self.responder = responder or _demo
         self._scripts: deque[LocalReply] = deque()
@@ -75,13 +77,17 @@ class LocalOpenAI:
         return self.responder(body)
 
     def start(self) -> "LocalOpenAI":
-        handler = type("Handler", (_OpenAIHandler,), {"server_obj": self})
+        handler = type("Handler", (_OpenAIHandler,), {"server_obj": self, "secret": self.secret})
+        if self.secret:
+            localauth.register(self.port, self.secret)
         self._httpd = serve_loopback(handler, "local-openai", self.port)
         return self
 
     def stop(self) -> None:
         shutdown_server(self._httpd)
         self._httpd = None
+        if self.secret:
+            localauth.unregister(self.port)
 
     close = stop
 

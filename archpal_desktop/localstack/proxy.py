@@ -12,12 +12,20 @@ reused when the upstream allows it (werkzeug, under moto, closes each one).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import random
+import socket
+import struct
 import threading
 from collections import Counter
 from urllib.parse import urlsplit
 
-FAULTS = ("error500", "throttle", "timeout", "drop", "lost_response")
+from archpal_desktop.core import localauth
+
+FAULTS = ("error500", "throttle", "timeout", "drop", "lost_response", "reset_body", "cut_body")
+#: faults that hit a GET's answer halfway through its body: the connection is then reset (RST,
+#: as a NAT or a Wi-Fi hand-over does) or closed cleanly
+_BODY_FAULTS = ("reset_body", "cut_body")
 
 _THROTTLE_BODY = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
                   b'<Message>Please reduce your request rate.</Message></Error>')
@@ -48,7 +56,7 @@ class _Closed(Exception):
 
 class FaultProxy:
     def __init__(self, upstream: str, *, delay: float = 0.0, seed: int | None = None,
-                 timeout_sleep: float = 1.5, fast_loop: bool = False):
+                 timeout_sleep: float = 1.5, fast_loop: bool = False, secret: str | None = None):
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -67,6 +75,7 @@ class FaultProxy:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._port = 0
         self.fast_loop = fast_loop
+        self.secret = secret  # required of every client (core.localauth); passed upstream as is
 
     @property
     def url(self) -> str:
@@ -87,6 +96,8 @@ class FaultProxy:
                 rate = self.rates.get(fault, 0.0)
                 if fault == "lost_response" and method != "PUT":
                     continue
+                if fault in _BODY_FAULTS and method != "GET":
+                    continue
                 if rate and self.rng.random() < rate:
                     self.injected[fault] += 1
                     return fault
@@ -102,6 +113,8 @@ class FaultProxy:
             self._server = loop.run_until_complete(
                 asyncio.start_server(self._serve, "127.0.0.1", 0, limit=_MAX_HEAD))
             self._port = self._server.sockets[0].getsockname()[1]
+            if self.secret:
+                localauth.register(self._port, self.secret)
             started.set()
             loop.run_forever()
             # stopped: close what is still open, then the loop
@@ -128,6 +141,8 @@ class FaultProxy:
             self._idle.clear()
             loop.stop()
 
+        if self.secret:
+            localauth.unregister(self._port)
         asyncio.run_coroutine_threadsafe(shut(), loop)
         if self._thread is not None:
             self._thread.join(10)
@@ -153,6 +168,11 @@ class FaultProxy:
         """Answer one request; False when the connection is to be closed."""
         method, target, headers, body, keep_alive = request
         if self.offline:
+            return False
+        if self.secret and not hmac.compare_digest(
+                _header(headers, localauth.HEADER.lower().encode()) or b"", self.secret.encode()):
+            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
             return False
         fault = self._draw(method.decode("latin-1"))
         if self.delay:
@@ -180,7 +200,16 @@ class FaultProxy:
         head.append(b"Content-Length: %d" % len(data))
         if not keep_alive:
             head.append(b"Connection: close")
-        writer.write(b"\r\n".join(head) + b"\r\n\r\n" + (b"" if method == b"HEAD" else data))
+        payload = b"" if method == b"HEAD" else data
+        if fault in _BODY_FAULTS:
+            writer.write(b"\r\n".join(head) + b"\r\n\r\n" + payload[: len(payload) // 2])
+            await writer.drain()
+            sock = writer.get_extra_info("socket")
+            if fault == "reset_body" and sock is not None:
+                # linger 0: closing sends RST instead of FIN (ConnectionResetError on the client)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
+        writer.write(b"\r\n".join(head) + b"\r\n\r\n" + payload)
         await writer.drain()
         return keep_alive
 

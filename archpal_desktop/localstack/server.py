@@ -9,6 +9,8 @@ from http.server import ThreadingHTTPServer
 
 import requests
 
+from archpal_desktop.core import localauth
+
 log = logging.getLogger(__name__)
 
 #: Dummy credentials for the local backend. moto accepts anything; these are not secrets.
@@ -30,10 +32,15 @@ def free_port() -> int:
 
 
 class MotoServer:
-    """moto's threaded server bound to 127.0.0.1 on a free port."""
+    """moto's threaded server bound to 127.0.0.1 on a free port.
 
-    def __init__(self, port: int = 0):
+    With a ``secret`` (the demo), every request must carry it (:mod:`archpal_desktop.core.localauth`)
+    and moto's management API (``/moto-api/``: a dump of every object, the demo password
+    included, and a reset) is not served at all."""
+
+    def __init__(self, port: int = 0, secret: str | None = None):
         self.port = port or free_port()
+        self.secret = secret
         self._server = None
 
     @property
@@ -44,7 +51,12 @@ class MotoServer:
         from moto.server import ThreadedMotoServer
 
         quiet_moto()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        if self.secret:
+            localauth.register(self.port, self.secret)
+            self._server = _GuardedMotoServer(self.secret, ip_address="127.0.0.1", port=self.port,
+                                              verbose=False)
+        else:
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
 
@@ -52,14 +64,64 @@ class MotoServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self.secret:
+            localauth.unregister(self.port)
 
     def reset(self) -> None:
-        """Forget every bucket, pool and object (moto's own reset API)."""
+        """Forget every bucket, pool and object (moto's own reset; in this process when the
+        management API is off)."""
+        if self.secret:
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+            return
         requests.post(f"{self.url}/moto-api/reset", timeout=10)
 
     def endpoint_env(self) -> dict[str, str]:
         env = {name: self.url for name in ENDPOINT_VARS}
         return env
+
+
+def guard_wsgi(app, secret: str):
+    """A WSGI app that answers 403 without the secret header and 404 for moto's management API."""
+    import hmac
+
+    environ_key = "HTTP_" + localauth.HEADER.upper().replace("-", "_")
+
+    def guarded(environ, start_response):
+        given = environ.get(environ_key, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            start_response("403 Forbidden", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+            return [b"Forbidden"]
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+            return [b"Not Found"]
+        return app(environ, start_response)
+    return guarded
+
+
+def _guarded_moto_server_class():
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
+                                               create_backend_app)
+    from werkzeug.serving import make_server
+
+    class Guarded(ThreadedMotoServer):
+        def __init__(self, secret: str, **kwargs):
+            super().__init__(**kwargs)
+            self._secret = secret
+
+        def _server_entry(self) -> None:  # as moto's own, with the guard around the app
+            app = guard_wsgi(DomainDispatcherApplication(create_backend_app), self._secret)
+            self._server = make_server(self._ip_address, self._port, app, True,
+                                       request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+    return Guarded
+
+
+def _GuardedMotoServer(secret: str, **kwargs):  # noqa: N802 - a class made on first use
+    return _guarded_moto_server_class()(secret, **kwargs)
 
 
 def quiet_moto() -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from archpal_desktop import APP_ID, APP_NAME, __version__
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui import plain
 from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.tasks import TaskManager
 
@@ -201,7 +202,7 @@ def run_app(ctx) -> int:
         try:
             state = build_state(ctx, app, tasks)
         except ArchPalError as exc:
-            QMessageBox.critical(None, APP_NAME, str(exc))
+            plain.critical(None, str(exc))
             return 1
         if state is None:
             return 0
@@ -210,6 +211,11 @@ def run_app(ctx) -> int:
         from archpal_desktop.ui.main_window import MainWindow
         window = MainWindow(state)
         window.show()
+        if state.settings.warnings:  # e.g. a settings file other users can write was ignored
+            box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
+                              "\n\n".join(state.settings.warnings), parent=window)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
         QTimer.singleShot(0, window, settle_memory)
         return app.exec()
     finally:
@@ -227,7 +233,7 @@ def edit_profile(state: AppState, parent=None) -> None:
 
 def sign_in_again(state: AppState, parent=None) -> bool:
     if state.auth is None:
-        QMessageBox.information(parent, APP_NAME, "This window uses fixed credentials; there is "
+        plain.information(parent, "This window uses fixed credentials; there is "
                                 "nothing to sign in to. Check the settings instead.")
         return False
     return _show_sign_in(state.auth, state.settings, state.tasks, parent, email=state.email)
@@ -256,5 +262,5 @@ def sign_out(state: AppState, parent=None) -> bool:
             end_browser_session(state.tasks, session)
         wait_for(state.tasks, lambda: session.sign_out(global_=True, remove_data=remove))
     except Exception as exc:  # signing out locally always works; say what did not
-        QMessageBox.warning(parent, APP_NAME, f"Signed out on this computer only.\n\n{map_exception(exc)}")
+        plain.warning(parent, f"Signed out on this computer only.\n\n{map_exception(exc)}")
     return True

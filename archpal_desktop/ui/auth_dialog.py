@@ -27,6 +27,7 @@ from archpal_desktop.core.auth import (
 from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.auth.browser import sign_in_mode
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui import plain
 from archpal_desktop.ui.auth_browser import BrowserPagesMixin
 from archpal_desktop.ui.auth_pages import Page as _Page
 from archpal_desktop.ui.auth_sign_out import SignOutDialog  # noqa: F401 - re-exported
@@ -60,7 +61,7 @@ class AuthDialog(QDialog, BrowserPagesMixin):
     def _build(self) -> None:
         domains = [d.lstrip("@") for d in self.settings[cfg.ALLOWED_EMAIL_DOMAINS] or []]
         hint = f"name@{domains[0]}" if domains else "name@university.edu"
-        self.notice = QLabel()
+        self.notice = plain.label(QLabel())
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("background: #fff4ce; color: #3b2f00; padding: 6px; border-radius: 4px;")
@@ -128,7 +129,7 @@ class AuthDialog(QDialog, BrowserPagesMixin):
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
         self.progress.hide()
-        self.status = QLabel()
+        self.status = plain.label(QLabel())
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
         self.status.hide()

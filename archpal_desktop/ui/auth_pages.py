@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from archpal_desktop.ui import plain
 from archpal_desktop.ui.auth_browser import PRIMARY_STYLE
 
 
@@ -48,7 +49,7 @@ class Page(QWidget):
 
     @staticmethod
     def _error_label(name: str) -> QLabel:
-        label = QLabel()
+        label = plain.label(QLabel())
         label.setObjectName(name)
         label.setWordWrap(True)
         # the light theme's red is unreadable on the dark background (under 3:1): a light red there

@@ -3,6 +3,7 @@ sign-in) to end the university sign-in page's own session in the browser."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from archpal_desktop.ui import plain
 
 
 class SignOutDialog(QDialog):
@@ -14,7 +15,8 @@ class SignOutDialog(QDialog):
         self.setWindowTitle("Sign out")
         self.setObjectName("sign_out_dialog")
         layout = QVBoxLayout(self)
-        text = QLabel(f"Sign out {email} from ArchPal on this computer and your other devices?")
+        text = plain.label(QLabel())
+        text.setText(f"Sign out {email} from ArchPal on this computer and your other devices?")
         text.setWordWrap(True)
         layout.addWidget(text)
         self.remove_data = QCheckBox("Also remove my conversations from this computer")

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, 
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from archpal_desktop.core import layout
+from archpal_desktop.core.assistant import provider_label
 from archpal_desktop.core.store import Message
 from archpal_desktop.ui import companion, markdown, theme
 from archpal_desktop.ui.chat_model import MessageRole
@@ -121,7 +122,7 @@ class MessageDelegate(QStyledItemDelegate):
         return msg.local_state or ""
 
     def meta_text(self, msg: Message) -> str:
-        who = "You" if msg.role == "user" else "ArchPal"
+        who = "You" if msg.role == "user" else provider_label(msg.model)
         when = time_text(msg.timestamp)
         state = STATE_TEXT.get(self.state(msg))
         parts = [who, when] + ([state] if state else [])

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from archpal_desktop.core.assistant import provider_label
 from archpal_desktop.core.store import Message
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
@@ -51,7 +52,7 @@ class MessageModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return msg.content
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            who = "You" if msg.role == "user" else "ArchPal"
+            who = "You" if msg.role == "user" else provider_label(msg.model)
             state = {"waiting": " (waiting for ArchPal)", "streaming": " (being written)",
                      "failed": " (stopped)" if msg.message_id in self.stopped else " (reply failed)",
                      }.get(msg.local_state or "", "")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
+from archpal_desktop.core import links
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import markdown, theme
+from archpal_desktop.ui import markdown, plain, theme
 from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate, time_text
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
 from archpal_desktop.ui.message_card import MessageCard
@@ -346,19 +347,34 @@ class ChatView(QListView):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
-            href = self.anchor_at(event.position().toPoint())
+            pos = event.position().toPoint()
+            href = self.anchor_at(pos)
             if href:
-                self.activate_link(href)
+                self.activate_link(href, self._anchor_text_at(pos))
                 return
         super().mouseReleaseEvent(event)
 
-    def activate_link(self, href: str) -> bool:
-        """Links open only on a click, only https:/mailto:, outside the app."""
-        if markdown.is_openable_link(href):
-            return markdown.open_link(href)
-        log.info("refused to open a link with scheme %r", href.split(":", 1)[0])
-        self.link_refused.emit(href)
-        return False
+    def _anchor_text_at(self, pos: QPoint) -> str:
+        msg, g = self._hit(pos)
+        if msg is None or g is None:
+            return ""
+        doc = self.delegate.document(msg, self.viewport().width())
+        return markdown.anchor_text_at(doc, QPointF(pos - g.text.topLeft()))
+
+    def activate_link(self, href: str, text: str = "") -> bool:
+        """Links open only on a click, only https:/mailto:, outside the app; one whose text names
+        another host, or with user info, only once the person has seen the real host."""
+        verdict = links.check(href, text)
+        if verdict.verdict == links.REFUSE:
+            log.info("refused to open a link with scheme %r", href.split(":", 1)[0])
+            self.link_refused.emit(href)
+            return False
+        if verdict.verdict == links.ASK and plain.question(
+                self, f"{verdict.reason}\n\nOpen https://{verdict.host}/… in your browser?",
+                title="Open this link?", buttons=plain.Button.Open | plain.Button.Cancel,
+                default=plain.Button.Cancel) != plain.Button.Open:
+            return False
+        return markdown.open_link(href)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
         idx = self.indexAt(event.pos())

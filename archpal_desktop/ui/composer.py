@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTo
 from archpal_desktop.core import attachments as core_att
 from archpal_desktop.ui.attachments import FILE_FILTER, ChipRow
 from archpal_desktop.ui.message_edit import PASTE_AS_ATTACHMENT, MessageEdit
+from archpal_desktop.ui import plain
 
 MAX_SHARE = 0.4
 MIN_LINES = 3
@@ -53,7 +54,7 @@ class Composer(QWidget):
         self.stop_button.setAccessibleName("Stop the reply")
         self.stop_button.setToolTip("Stop the reply (Esc)")
         self.stop_button.hide()
-        self.hint = QLabel(self)
+        self.hint = plain.label(QLabel(self))
         self.hint.setObjectName("composerHint")
         self.hint.setAccessibleName("Composer status")
         self.hint.setWordWrap(True)
@@ -257,7 +258,7 @@ class Composer(QWidget):
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
         if blocked:
-            self.send_button.setToolTip(self._reason)
+            self.send_button.setToolTip(plain.tip(self._reason))
         elif self._reading:
             self.send_button.setToolTip("Reading the attached file…")
         else:

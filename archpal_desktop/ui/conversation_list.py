@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.store import Conversation
-from archpal_desktop.ui import theme
+from archpal_desktop.ui import plain, theme
 
 ConversationRole = Qt.ItemDataRole.UserRole + 2
 
@@ -48,7 +48,7 @@ class ConversationModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{conv.title}, {date_text(conv.last_updated)}, {conv.message_count} messages"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return conv.title
+            return plain.tip(conv.title)
         return None
 
     def set_conversations(self, convs: list[Conversation]) -> None:

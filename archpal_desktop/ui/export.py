@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtCore import QFile, QIODevice, QMarginsF, QSizeF
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter
 
 from archpal_desktop.core import layout, paths
@@ -88,22 +88,26 @@ def _document(html_text: str) -> markdown.SafeDocument:
 
 
 def write_pdf(path: Path, html_text: str, title: str = "ArchPal conversation") -> None:
-    """UI thread (QPdfWriter paints): a few hundred ms even for long conversations."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    writer = QPdfWriter(str(tmp))
-    writer.setTitle(title)
-    writer.setCreator("ArchPal Desktop")
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(QMarginsF(18, 18, 18, 18), QPageLayout.Unit.Millimeter)
-    writer.setResolution(150)
-    doc = _document(html_text)
-    rect = writer.pageLayout().paintRectPixels(writer.resolution())
-    doc.setPageSize(QSizeF(rect.width(), rect.height()))
-    doc.print_(writer)
-    del writer  # flushes and closes the file
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    """UI thread (QPdfWriter paints): a few hundred ms even for long conversations.
+
+    Qt writes into the already-open private temporary file (never reopened by name, so a file
+    planted in a shared folder cannot receive the PDF); it replaces ``path`` only when complete."""
+    with paths.atomic_target(Path(path)) as (fd, _tmp):
+        out = QFile()
+        if not out.open(fd, QIODevice.OpenModeFlag.WriteOnly, QFile.FileHandleFlag.DontCloseHandle):
+            raise OSError(f"Could not write {path}: {out.errorString()}")
+        writer = QPdfWriter(out)
+        writer.setTitle(title)
+        writer.setCreator("ArchPal Desktop")
+        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        writer.setPageMargins(QMarginsF(18, 18, 18, 18), QPageLayout.Unit.Millimeter)
+        writer.setResolution(150)
+        doc = _document(html_text)
+        rect = writer.pageLayout().paintRectPixels(writer.resolution())
+        doc.setPageSize(QSizeF(rect.width(), rect.height()))
+        doc.print_(writer)
+        del writer  # ends the PDF into the device
+        out.close()
 
 
 def print_conversation(html_text: str, parent=None) -> bool:

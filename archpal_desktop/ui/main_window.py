@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, 
 
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
-from archpal_desktop.ui import theme
+from archpal_desktop.ui import plain, theme
 from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
@@ -84,7 +84,7 @@ class MainWindow(WindowActions, QMainWindow):
             self.notice.setObjectName("statusWarn")
             self.notice.setAccessibleName("Sign-in notice")
             self.notice.setAccessibleDescription(notice)
-            self.notice.setToolTip(notice)
+            self.notice.setToolTip(plain.tip(notice))
             self.statusBar().addPermanentWidget(self.notice)
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sync.refresh_pending()
@@ -113,7 +113,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.side_stack.addWidget(self.conversations)
         self.side_stack.addWidget(self.results)
         self.side_stack.addWidget(self.empty_list)
-        self.results_label = QLabel(sidebar)
+        self.results_label = plain.label(QLabel(sidebar))
         self.results_label.setObjectName("muted")
         self.results_label.hide()
         side = QVBoxLayout(sidebar)
@@ -124,7 +124,7 @@ class MainWindow(WindowActions, QMainWindow):
         side.addWidget(self.side_stack, 1)
 
         center = QWidget(self)
-        self.title_label = QLabel(center)
+        self.title_label = plain.label(QLabel(center))  # an S3 title, shown as text
         self.title_label.setAccessibleName("Conversation title")
         f = self.title_label.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
@@ -253,7 +253,7 @@ class MainWindow(WindowActions, QMainWindow):
         def show(exc: BaseException) -> None:
             err = map_exception(exc)
             log.warning("%s failed: %s", what, err.code)
-            QMessageBox.warning(self, APP_NAME, f"{what} failed.\n\n{err}")
+            plain.warning(self, f"{what} failed.\n\n{err}")
         return show
 
     def _update_composer(self) -> None:
@@ -356,12 +356,10 @@ class MainWindow(WindowActions, QMainWindow):
         if conv is None:
             return
         if confirm:
-            answer = QMessageBox.question(
-                self, "Delete conversation",
-                f"Delete “{conv.title}”?\n\nIt is removed from this computer and, at the next sync, "
-                "from your ArchPal account everywhere.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel)
+            answer = plain.question(
+                self, title="Delete conversation", buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                default=QMessageBox.StandardButton.Cancel, text=f"Delete “{conv.title}”?\n\nIt is removed from this computer and, at the next sync, "
+                "from your ArchPal account everywhere.")
             if answer != QMessageBox.StandardButton.Yes:
                 return
         store = self.store
@@ -511,7 +509,7 @@ class MainWindow(WindowActions, QMainWindow):
             if self._tray is None:
                 self._tray = QSystemTrayIcon(app_icon(), self)
                 self._tray.show()
-            self._tray.showMessage(title, text, app_icon(), 8000)
+            self._tray.showMessage(plain.notification(title), plain.notification(text), app_icon(), 8000)
         QApplication.alert(self, 0)
 
     # -- sync ----------------------------------------------------------------------------------

@@ -15,13 +15,13 @@ table's header row is not marked. Code blocks get a background and Pygments colo
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from dataclasses import dataclass, field
 
 from PySide6.QtGui import (QColor, QDesktopServices, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor,
                            QTextDocument, QTextFormat, QTextOption, QTextTable)
 
-from archpal_desktop.core import attachments
+from archpal_desktop.core import attachments, links
 from archpal_desktop.ui import theme
 
 #: characters laid out in a bubble; the rest is one click away ("Show all")
@@ -173,16 +173,69 @@ def _code_blocks(doc: QTextDocument, colors: theme.Colors) -> None:
 
 
 def markdown_to_html(text: str) -> str:
-    """A reply's Markdown as (safe) HTML, for export: the model's own HTML stays text."""
+    """A reply's Markdown as (safe) HTML, for export: the model's own HTML stays text, and only
+    links the chat view would open at once stay links (a PDF cannot ask first); images become
+    their alt text."""
     doc = SafeDocument()
     doc.setMarkdown(text, _FLAGS)
+    _keep_safe_links(doc)
     return doc.toHtml()
 
 
+def _keep_safe_links(doc: QTextDocument) -> None:
+    cursor = QTextCursor(doc)
+    block = doc.begin()
+    edits = []
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            fmt = frag.charFormat()
+            if fmt.isImageFormat():
+                edits.append((frag.position(), frag.length(), "image", fmt.toImageFormat().name()))
+            elif fmt.isAnchor() and links.check(fmt.anchorHref(), _anchor_text(block, fmt)).verdict != links.OPEN:
+                edits.append((frag.position(), frag.length(), "anchor", ""))
+            it += 1
+        block = block.next()
+    for pos, length, kind, _name in reversed(edits):
+        cursor.setPosition(pos)
+        cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)
+        if kind == "image":
+            cursor.insertText("[image]", QTextCharFormat())
+        else:
+            plain = cursor.charFormat()
+            plain.setAnchor(False)
+            plain.setAnchorHref("")
+            plain.setFontUnderline(False)
+            plain.clearForeground()
+            cursor.setCharFormat(plain)
+
+
+def _anchor_text(block, fmt) -> str:
+    href, parts = fmt.anchorHref(), []
+    it = block.begin()
+    while not it.atEnd():
+        f = it.fragment()
+        if f.charFormat().isAnchor() and f.charFormat().anchorHref() == href:
+            parts.append(f.text())
+        it += 1
+    return "".join(parts)
+
+
+def anchor_text_at(doc: QTextDocument, point) -> str:
+    """The whole text of the link under ``point`` (document coordinates)."""
+    pos = doc.documentLayout().hitTest(point, Qt.HitTestAccuracy.FuzzyHit)
+    if pos < 0:
+        return ""
+    cursor = QTextCursor(doc)
+    cursor.setPosition(min(pos + 1, doc.characterCount() - 1))
+    fmt = cursor.charFormat()
+    return _anchor_text(cursor.block(), fmt) if fmt.isAnchor() else ""
+
+
 def is_openable_link(href: str) -> bool:
-    url = QUrl(href)
-    return url.isValid() and url.scheme().lower() in OPENABLE_SCHEMES and (
-        url.scheme().lower() == "mailto" or bool(url.host()))
+    """Could this be followed at all (perhaps after asking)? The rule is core.links'."""
+    return links.followable(href)
 
 
 def open_link(href: str) -> bool:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui import plain
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class ProfileForm(QDialog):
 
     @staticmethod
     def _error(name: str) -> QLabel:
-        label = QLabel()
+        label = plain.label(QLabel())
         label.setObjectName(name)
         label.setStyleSheet("color: #b3261e;")
         label.setWordWrap(True)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import map_exception
+from archpal_desktop.ui import plain
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +155,11 @@ class SettingsDialog(QDialog):
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setAccessibleName("Test connection")
         self.test_button.clicked.connect(self.test_connection)
-        self.test_result = QLabel(self)
+        self.test_result = plain.label(QLabel(self))
         self.test_result.setObjectName("testResult")
         self.test_result.setAccessibleName("Connection test result")
         self.test_result.setWordWrap(True)
-        self.error = QLabel(self)
+        self.error = plain.label(QLabel(self))
         self.error.setObjectName("statusError")
         self.error.setWordWrap(True)
         self.error.hide()

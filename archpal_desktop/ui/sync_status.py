@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import (AccessDeniedError, ArchPalError, AuthError, BucketMissingError,
                                          ConfigError, OfflineError, RegionMismatchError, map_exception)
+from archpal_desktop.ui import plain
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -298,14 +299,14 @@ class SyncStatus(QWidget):
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.detail = QLabel(self)
+        self.detail = plain.label(QLabel(self))
         self.detail.setAccessibleName("Sync details")
         self.pending = QLabel(self)
         self.pending.setAccessibleName("Changes waiting to upload")
         self.last = QLabel(self)
         self.last.setObjectName("muted")
         self.last.setAccessibleName("Last sync")
-        self.error = QLabel(self)
+        self.error = plain.label(QLabel(self))  # server and S3 text: never markup
         self.error.setObjectName("statusError")
         self.error.setAccessibleName("Sync problem")
         self.error.setWordWrap(False)
@@ -360,7 +361,7 @@ class SyncStatus(QWidget):
             self.pending.setVisible(bool(self.pending.text()))
         self.last.setText(describe_last_sync(s.last_sync))
         self.error.setText(s.error)
-        self.error.setToolTip(s.error)
+        self.error.setToolTip(plain.tip(s.error))
         self.error.setVisible(bool(s.error))
         self._action = s.action if (s.error or s.online is False) else ""
         labels = {"retry": "Try again", "sign-in": "Sign in…", "settings": "Open settings"}

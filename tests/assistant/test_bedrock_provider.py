@@ -166,11 +166,12 @@ def test_unreachable_endpoint_is_offline_before_start(monkeypatch, bedrock):
 
 def test_local_model_answers_when_bedrock_is_unreachable(monkeypatch, bedrock, local_model):
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", f"http://127.0.0.1:{free_port()}")
-    settings = make_settings(openai_base_url=local_model.url, openai_model=local_model.model)
+    settings = make_settings(openai_base_url=local_model.url, openai_model=local_model.model,
+                             openai_fallback=True)  # opt-in (issue 18)
     providers = build_providers(settings, lambda: boto3.Session(region_name="us-east-1"))
     assert [p.name for p in providers] == ["bedrock", "openai"]
     result = collect(stream_reply(providers, request()))
-    assert isinstance(result.final, Finished) and result.final.model == local_model.model
+    assert isinstance(result.final, Finished) and result.final.model == "local:" + local_model.model  # labelled
     assert len(local_model.requests) == 1
 
 

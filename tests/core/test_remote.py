@@ -239,3 +239,64 @@ def test_the_benchmarks_proxy_process_adds_its_delay_and_forwards_byte_for_byte(
     finally:
         proc.stdin.close()
         assert proc.wait(10) == 0
+
+
+@pytest.mark.parametrize("fault", ["reset_body", "cut_body"])
+def test_a_connection_broken_while_the_body_is_read_is_retried(s3, bucket, proxied, fault):
+    """Issue 18 point 19: a reset (or a clean close) halfway through a GET's body is a dropped
+    connection like the others: retried, and when every attempt fails, the offline message."""
+    key = layout.info_key(ADA)
+    body = json.dumps({"major": "English", "pad": "x" * 4000}).encode()
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    proxied.set_faults(**{fault: 1.0})
+    remote = _remote(bucket, on_sleep=lambda: proxied.set_faults())
+    assert remote.get(key)[0] == body
+    assert remote.counts()["get"] == 2 and proxied.injected[fault] == 1
+
+    proxied.set_faults(**{fault: 1.0})
+    remote = _remote(bucket, max_attempts=2)
+    with pytest.raises(OfflineError) as caught:
+        remote.get(key)
+    assert "offline" in str(caught.value) and "Unexpected" not in str(caught.value)
+
+
+def test_a_reset_body_through_botocores_own_get_is_retried_then_offline(s3, bucket, proxied):
+    key = layout.info_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"y" * 4000)
+    proxied.set_faults(reset_body=1.0)
+    settings = cfg.load_settings(cli_overrides={cfg.S3_BUCKET_NAME: bucket}, env={})
+    client = s3_client(static_access(settings, ADA), settings, max_attempts=2)
+    remote = Remote(client, bucket, ADA, sleep=lambda s: None)  # no credentials: botocore's GET
+    with pytest.raises(OfflineError):
+        remote.get(key)
+    assert proxied.injected["reset_body"] == remote.max_attempts > 1
+    remote = Remote(client, bucket, ADA, sleep=lambda s: proxied.set_faults())
+    assert remote.get(key)[0] == b"y" * 4000
+
+
+def test_a_first_sync_through_resets_mid_body_completes(desktops, s3, bucket, moto_server, monkeypatch):
+    """Issue 18 point 19 at the sync's level: a third of the GET bodies cut by a reset; the
+    sync retries them and pulls everything (it used to abort with "Unexpected error")."""
+    from tests.support.seed import seed_bucket
+
+    seeded = seed_bucket(s3, bucket, ADA, 6, 3, seed=11)
+    proxy = FaultProxy(moto_server.url, seed=5).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+        proxy.set_faults(reset_body=0.3)
+        result = desktops(ADA, bucket).sync()
+    finally:
+        proxy.stop()
+    assert result.ok and result.errors == [], result.errors
+    assert sorted(result.pulled) == sorted(seeded.conversations)
+    assert proxy.injected["reset_body"] >= 1
+
+
+def test_what_is_left_of_a_broken_body_reads_as_offline():
+    from urllib3.exceptions import ProtocolError
+
+    from archpal_desktop.core.errors import map_exception
+
+    err = map_exception(ProtocolError("Connection broken: ConnectionResetError(104, 'reset')",
+                                      ConnectionResetError(104, "reset")))
+    assert isinstance(err, OfflineError) and "Unexpected" not in str(err)

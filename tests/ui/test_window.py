@@ -85,7 +85,8 @@ def test_rename_delete_and_keyboard(qtbot, make_window, state, monkeypatch):
     wait_idle(qtbot, state)
     assert w.title_label.text() == "Renamed essay"
     assert state.store.get_conversation(w.current_cid).title == "Renamed essay"
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    from tests.support.dialogs import answer_message_box
+    answer_message_box(qtbot, QMessageBox.StandardButton.Yes, [])  # the confirmation, clicked
     qtbot.keyClick(w.conversations, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 2, timeout=5000)
     wait_idle(qtbot, state)

@@ -86,7 +86,7 @@ def setup_bucket(s3, name: str, region: str, *, kms_key: str | None = None,
     """
     from archpal_desktop.core.admin.site import _BUCKET_RE
 
-    if not _BUCKET_RE.match(name or ""):
+    if not _BUCKET_RE.fullmatch(name or ""):
         raise ConfigError(f"{name!r} is not a valid bucket name.",
                           "Use 3-63 lowercase letters, digits and hyphens (the guide's example: "
                           "archpal-user-data-prod).")

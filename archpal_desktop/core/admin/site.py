@@ -61,7 +61,7 @@ def looks_like_secret_value(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    return bool(_AWS_KEY_ID_RE.match(text) or _AWS_SECRET_RE.match(text))
+    return bool(_AWS_KEY_ID_RE.fullmatch(text) or _AWS_SECRET_RE.fullmatch(text))
 
 
 def mask(key: str, value: Any) -> str:
@@ -152,12 +152,12 @@ def _validate_property(name: str, value: str) -> None:
     }
     if name in checks:
         regex, what = checks[name]
-        if not regex.match(value):
+        if not regex.fullmatch(value):
             raise ConfigError(f"The installer property {name}={value!r} is not {what}.",
                               "Fix the value on the installer's command line and run it again.")
     if name == "ALLOWED_DOMAINS":
         for domain in (d.strip() for d in value.split(",")):
-            if domain and not _DOMAIN_RE.match(domain):
+            if domain and not _DOMAIN_RE.fullmatch(domain):
                 raise ConfigError(f"ALLOWED_DOMAINS holds {domain!r}, which is not an e-mail domain.",
                                   "Give domains separated by commas, e.g. uga.edu,students.uga.edu.")
 

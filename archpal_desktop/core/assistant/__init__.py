@@ -1,13 +1,17 @@
 """The coach: model providers that stream replies as events, the prompt, the emotion parsing.
 
 ``build_providers(settings, session_factory)`` returns the providers to try in order (Bedrock,
-then the local OpenAI-compatible model when it is configured as the fallback; or only the local
-model when ``provider = "openai"``). ``stream_reply`` tries them in that order and moves on only
-when one could not even start (unreachable, no credentials, refused): a reply that has started
-is never re-asked elsewhere.
+then the local OpenAI-compatible model only when ``openai_fallback`` is turned on, off by
+default: whoever listens on that loopback port gets the history; or only the local model when
+``provider = "openai"``). ``stream_reply`` tries them in that order and moves on only when one
+could not even start (unreachable, no credentials, refused): a reply that has started is never
+re-asked elsewhere. A reply another provider than Bedrock wrote carries ``local:<model>`` as
+its model (stored in the message's ``metadata.model``), and :func:`provider_label` names it on
+the bubble.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Callable, Iterator, Sequence
 
@@ -20,7 +24,18 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Cancelled", "CancelToken", "ChatRequest", "Collected", "EmotionEvent", "Event", "Finished",
            "Provider", "StreamError", "TextDelta", "Turn", "Usage", "collect", "build_providers",
-           "stream_reply"]
+           "stream_reply", "provider_label", "LOCAL_PREFIX"]
+
+#: metadata.model of a reply a local (OpenAI-compatible) model wrote
+LOCAL_PREFIX = "local:"
+
+
+def provider_label(model: str | None) -> str:
+    """Who wrote a reply, for its bubble: "ArchPal", or the local model named as such."""
+    model = model or ""
+    if model.startswith(LOCAL_PREFIX):
+        return f"Local model {model[len(LOCAL_PREFIX):]} (not ArchPal)".replace("  ", " ")
+    return "ArchPal"
 
 
 def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any]) -> list[Provider]:
@@ -49,6 +64,8 @@ def stream_reply(providers: Sequence[Provider], request: ChatRequest,
                 log.info("provider %s could not start: %s", provider.name, event.error.code)
                 first_error = first_error or event
                 break
+            if isinstance(event, Finished) and provider.name != "bedrock":
+                event = dataclasses.replace(event, model=LOCAL_PREFIX + (event.model or "model"))
             yield event
         else:
             return

@@ -13,8 +13,10 @@ from typing import Any, Iterator
 import requests
 
 from archpal_desktop.core import config as cfg
+from archpal_desktop.core import localauth
 from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, Event, Finished,
                                                    StreamError, TextDelta, Usage)
+from archpal_desktop.core.assistant.loopback import listener_problem
 from archpal_desktop.core.assistant.parse import InlineEmotionFilter, valid_emotion
 from archpal_desktop.core.assistant.prompt import INLINE_INSTRUCTION
 from archpal_desktop.core.errors import (AccessDeniedError, ArchPalError, ConfigError, OfflineError,
@@ -71,7 +73,8 @@ class OpenAICompatProvider:
         return self._model
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream",
+                   **localauth.headers_for(self.base_url)}  # the embedded server's secret, if ours
         key = self.settings.get("openai_api_key")
         if key:
             headers["Authorization"] = f"Bearer {key}"
@@ -99,6 +102,10 @@ class OpenAICompatProvider:
             return
         if cancel.cancelled:
             yield Cancelled("")
+            return
+        problem = listener_problem(self.base_url)
+        if problem:  # another local user's listener must not get the history or the API key
+            yield StreamError(AccessDeniedError(problem, ""), started=False)
             return
         messages = [{"role": "system", "content": request.system + "\n\n" + INLINE_INSTRUCTION}]
         messages += [{"role": t.role, "content": t.text} for t in request.turns]

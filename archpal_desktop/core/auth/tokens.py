@@ -28,7 +28,7 @@ from typing import Any
 import jwt
 import requests
 
-from archpal_desktop.core import paths
+from archpal_desktop.core import localauth, paths
 from archpal_desktop.core.errors import AuthError, OfflineError
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class JwksCache:
     def _download(self) -> dict[str, Any]:
         url = f"{cognito_endpoint(self.region)}/{self.pool_id}/.well-known/jwks.json"
         try:
-            resp = requests.get(url, timeout=10)
+            resp = requests.get(url, timeout=10, headers=localauth.headers_for(url))  # demo only
         except requests.RequestException as exc:
             raise OfflineError() from exc
         if resp.status_code != 200:

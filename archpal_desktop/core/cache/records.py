@@ -37,6 +37,7 @@ class Message:
     timestamp: str
     local_state: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    model: str | None = None  # metadata.model: who wrote a reply ("local:…" for a local model)
 
 
 @dataclass

@@ -15,6 +15,8 @@ from archpal_desktop.core.errors.tree import (AccessDeniedError, ArchPalError, A
 _OFFLINE_NAMES = {
     "EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError", "ReadTimeoutError",
     "ProxyConnectionError", "ConnectionError", "HTTPClientError",
+    # a connection reset or closed while a body is read (urllib3, botocore's streamed bodies)
+    "ProtocolError", "ResponseStreamingError", "IncompleteRead",
 }
 _THROTTLE_CODES = {"Throttling", "ThrottlingException", "SlowDown", "TooManyRequestsException",
                    "RequestLimitExceeded", "ProvisionedThroughputExceededException",

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from archpal_desktop.core import layout
+from archpal_desktop.core import layout, localauth
 from archpal_desktop.core.errors import (ConflictError, NotFoundError, OfflineError,
                                          ServiceUnavailableError, map_exception, mapped)
 
@@ -194,6 +194,7 @@ class Remote:
             frozen = self._credentials.get_frozen_credentials()
             S3SigV4Auth(frozen, service, region).add_auth(request)
         prepared = request.prepare()
+        prepared.headers.update(localauth.headers_for(prepared.url))  # the demo's local S3 only
         assert self._http is not None  # _object_target() is None without an HTTP session
         prepared.stream_output = True  # read at most the size limit, never a runaway body
         self._tally("get")
@@ -205,12 +206,17 @@ class Remote:
             finally:
                 stream.close()  # a body read to its end has already gone back to the pool
         except Exception as exc:  # connection refused, dropped, timed out (botocore's errors)
-            err = map_exception(exc, key=key)
+            err = _map(exc, key)
             if isinstance(err, OfflineError):
                 raise _Retry(err) from exc
             raise err from exc
         status = response.status_code
         if status == 200:
+            expected = response.headers.get("Content-Length", "")
+            if expected.isdigit() and len(body) < min(int(expected), layout.MAX_OBJECT_BYTES + 1):
+                # the connection closed cleanly before the body's end: a dropped connection
+                # too, not a short object
+                raise _Retry(OfflineError(key=key))
             return body, response.headers.get("ETag", "")
         code, message = _error_fields(body, status)
         err = map_exception(_S3Error(code, message, status), key=key)
@@ -222,16 +228,36 @@ class Remote:
         raise err
 
     def _get_through_client(self, key: str) -> tuple[bytes, str]:
-        """botocore's own call (no credentials were handed over, or an unusual endpoint or key)."""
+        """botocore's own call (no credentials were handed over, or an unusual endpoint or key).
+        botocore retries the request, not the reading of a streamed body: that is retried here."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self._get_once_through_client(key)
+            except _Retry as retry:
+                if attempt == self.max_attempts or self._called_off.is_set() or \
+                        not self._pause(random.random() * min(20.0, 2.0 ** attempt)):
+                    raise retry.error from retry.__cause__
+        raise AssertionError("unreachable")
+
+    def _get_once_through_client(self, key: str) -> tuple[bytes, str]:
         try:
-            with mapped(key=key):
-                resp = self.client.get_object(Bucket=self.bucket, Key=key)
+            resp = self.client.get_object(Bucket=self.bucket, Key=key)
+            try:
                 body = resp["Body"].read(layout.MAX_OBJECT_BYTES + 1)
+            except Exception as exc:
+                if type(exc).__name__ in _BROKEN_BODY:
+                    raise _Retry(OfflineError(key=key)) from exc
+                raise
+            finally:
                 resp["Body"].close()
-                return body, resp.get("ETag", "")
-        except NotFoundError as err:
-            err.message = f"{key} is no longer in the bucket."
+            return body, resp.get("ETag", "")
+        except _Retry:
             raise
+        except Exception as exc:
+            err = _map(exc, key)
+            if isinstance(err, NotFoundError):
+                err.message = f"{key} is no longer in the bucket."
+            raise err from exc
 
     def put(self, key: str, body: bytes, *, if_match: str | None = None,
             if_none_match: bool = False) -> str:
@@ -266,6 +292,19 @@ class Remote:
         # nothing outside the signed-in user's own prefix is ever read or written
         if not key.startswith(self.prefix) or ".." in key:
             raise ValueError(f"refusing key outside {self.prefix}: {key!r}")
+
+
+#: a connection broken while a body is read: urllib3's ProtocolError (a reset, or a clean close
+#: before Content-Length's end), as botocore wraps it for streamed bodies, or http.client's own
+_BROKEN_BODY = {"ProtocolError", "ResponseStreamingError", "IncompleteRead", "IncompleteReadError"}
+
+
+def _map(exc: BaseException, key: str) -> Exception:
+    """:func:`map_exception`, with a connection broken mid-body counted as a dropped connection
+    (offline, retried) rather than an unexpected error."""
+    if type(exc).__name__ in _BROKEN_BODY:
+        return OfflineError(key=key)
+    return map_exception(exc, key=key)
 
 
 class _S3Error(Exception):
