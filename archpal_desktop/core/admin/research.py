@@ -279,6 +279,9 @@ class _Output:
         st["objects"] += objects
         st["problem_count"] += len(problems)
         st["problems"] = (st["problems"] + problems)[:MAX_KEPT_PROBLEMS]
+        # the lengths that go with "after": a checkpoint forced mid-way through the next user
+        # (Ctrl+C) must not count that user's first rows
+        st["offsets"] = {"data": self.data.tell(), "ids": self.ids.tell()}
         self.checkpoint()
 
     def checkpoint(self, *, force: bool = False) -> None:
@@ -288,7 +291,6 @@ class _Output:
         for fh in (self.data, self.ids):
             fh.flush()
             os.fsync(fh.fileno())
-        self.state["offsets"] = {"data": self.data.tell(), "ids": self.ids.tell()}
         # the rows are on disk before the state that counts them
         paths.atomic_write(self.state_path, json.dumps(self.state).encode("utf-8"))
         self._last_checkpoint = now
@@ -407,6 +409,10 @@ def export_research(s3, bucket: str, out_dir: Path, *, credentials=None,
         scan.scan(remote, scan.iter_users(s3, bucket, after=st["after"]), wanted, _parse, handle,
                   workers=workers, progress=progress, on_progress=on_progress)
         data, ids = out.finish()
+    except BaseException:
+        if not out.data.closed:
+            out.checkpoint(force=True)  # Ctrl+C or an error: the next run starts from here
+        raise
     finally:
         stop.set()
         out.close()
