@@ -127,12 +127,18 @@ class SetupResult:
     steps: list[str] = field(default_factory=list)
 
 
+def _plain_http(s3) -> bool:
+    return str(getattr(getattr(s3, "meta", None), "endpoint_url", "") or "").startswith("http://")
+
+
 def setup_bucket(s3, name: str, region: str, *, kms_key: str | None = None,
-                 versioning: bool = False) -> SetupResult:
+                 versioning: bool = False, tls_only: bool | None = None) -> SetupResult:
     """Create (or adopt) ``name`` in ``region`` and apply the guide's settings.
 
     ``s3`` must be a client for ``region``. Versioning is only ever turned on here, never
     suspended: an admin re-running without ``--versioning`` must not silently lose history.
+    ``tls_only``: add the statement denying requests without TLS (default: unless the
+    endpoint itself is plain HTTP, as a local S3 is).
     """
     from archpal_desktop.core.admin.site import _BUCKET_RE
 
@@ -173,8 +179,17 @@ def setup_bucket(s3, name: str, region: str, *, kms_key: str | None = None,
                                  ServerSideEncryptionConfiguration=encryption_rules(kms_key))
         result.steps.append("default encryption: " + (f"SSE-KMS with {kms_key}" if kms_key
                                                       else "SSE-S3 (AWS managed keys)"))
-        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(_merged_policy(s3, name, region)))
-        result.steps.append("bucket policy: requests without TLS denied (aws:SecureTransport)")
+        if tls_only is None:
+            # a local S3 (moto, MinIO) answers plain HTTP only: the statement would lock out
+            # every client of it, this command's next run included
+            tls_only = not _plain_http(s3)
+        if tls_only:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(_merged_policy(s3, name, region)))
+            result.steps.append("bucket policy: requests without TLS denied (aws:SecureTransport)")
+        else:
+            result.steps.append(f"bucket policy: the TLS-only statement was not applied, because "
+                                f"this S3 endpoint ({s3.meta.endpoint_url}) is plain HTTP and it "
+                                "would refuse every request")
         s3.put_bucket_lifecycle_configuration(Bucket=name,
                                               LifecycleConfiguration=_merged_lifecycle(s3, name))
         result.steps.append(f"lifecycle: incomplete multipart uploads removed after "

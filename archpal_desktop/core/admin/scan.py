@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.errors import map_exception
-from archpal_desktop.core.remote import Remote
+from archpal_desktop.core.sync.remote import Remote
 
 #: any valid sub: Remote validates one; the admin reader widens the prefix to users/
 _ANY_SUB = "archpal-admin"
