@@ -247,7 +247,8 @@ def cmd_usage(ctx) -> int:
     printer = ProgressPrinter(a)
     try:
         data = u.collect_usage(client, _bucket(ctx), credentials=creds, workers=workers,
-                               read_messages=not a.listing_only, on_progress=printer)
+                               read_messages=not a.listing_only,
+                               on_progress=None if a.quiet else printer)
     finally:
         printer.end_line()
     prices = {k: v for k, v in (("storage_price", a.storage_price), ("put_price", a.put_price),
@@ -282,7 +283,8 @@ def cmd_export_research(ctx) -> int:
     try:
         result, data, ids = export_research(client, _bucket(ctx), Path(a.out), credentials=creds,
                                             filters=filters, workers=workers, restart=a.restart,
-                                            on_progress=printer, on_problem=printer.problem)
+                                            on_progress=None if a.quiet else printer,
+                                            on_problem=printer.problem)
     finally:
         printer.end_line()
     if a.json:

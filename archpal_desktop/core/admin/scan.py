@@ -103,6 +103,44 @@ def iter_users(client, bucket: str, *, after: str = "",
         yield current
 
 
+def prefetch(users: Iterator[UserKeys], ahead: int = 256) -> Iterator[UserKeys]:
+    """``users`` listed on a thread of its own, up to ``ahead`` users in advance: the next LIST
+    page is fetched while this page's objects are read, instead of the pool waiting for it."""
+    import queue
+
+    box: queue.Queue = queue.Queue(maxsize=ahead)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for user in users:
+                while not stop.is_set():
+                    try:
+                        box.put(user, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(done)
+        except BaseException as exc:  # the listing's error is raised where it is consumed
+            box.put(exc)
+
+    thread = threading.Thread(target=run, name="archpal-admin-list", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
 @dataclass
 class Progress:
     """What the progress line shows. Totals are None until the counting listing is done."""

@@ -138,15 +138,17 @@ def collect_usage(s3, bucket: str, *, credentials=None, workers: int = 16,
 
     progress = scan.Progress()
     stop = scan.threading.Event()
-    counter = scan.count_ahead(s3, bucket, wanted, progress, stop=stop)
+    counter = scan.count_ahead(s3, bucket, wanted, progress, stop=stop) \
+        if on_progress is not None else None
     try:
         scan.scan(scan.BucketRemote(s3, bucket, credentials=credentials),
-                  scan.iter_users(s3, bucket, others=other), wanted, parse,
+                  scan.prefetch(scan.iter_users(s3, bucket, others=other)), wanted, parse,
                   lambda user, results: _add_user(usage, user, results), workers=workers,
                   progress=progress, on_progress=on_progress)
     finally:
         stop.set()
-    counter.join(timeout=5)
+    if counter is not None:
+        counter.join(timeout=5)
     return usage
 
 
