@@ -228,3 +228,11 @@ def test_cli_error_text_is_escaped(cli, tmp_path):
     run = cli("admin", "import-secrets", evil)
     assert run.code == 1
     assert "\x1b" not in run.err and "secrets\\x1b]0;pwned\\x07.toml does not exist" in run.err
+
+
+def test_missing_bucket_is_one_clear_message(cli, local_aws, tmp_path):
+    run = cli("admin", "export-research", "--out", tmp_path, "--bucket", "no-such-bucket-here",
+              "--quiet")
+    assert run.code == 1
+    assert "The bucket does not exist" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "research_conversations.csv").exists()
