@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import sqlite_utils
+
 from archpal_desktop.core import paths
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,14 @@ class Connection(sqlite3.Connection):
 
     owner: int = 0
     settings: dict[str, Any]
+    _db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this connection (its writes join the open transaction: savepoints)."""
+        if self._db is None:
+            self._db = sqlite_utils.Database(self, recursive_triggers=False, execute_plugins=False)
+        return self._db
 
     def _check(self) -> None:
         if threading.get_ident() != self.owner:
@@ -46,15 +56,15 @@ class Connection(sqlite3.Connection):
                 "({}); ask the Store for this thread's own connection (store.conn)".format(
                     threading.current_thread().name))
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         self._check()
         return super().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         self._check()
         return super().executemany(sql, parameters)
 
-    def executescript(self, script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
         self._check()
         return super().executescript(script)
 
@@ -185,7 +195,7 @@ class Transaction:
     of the outermost transaction (change announcements, see cache.changes)."""
 
     def __init__(self, conn: Connection, lock: threading.RLock,
-                 on_commit: Callable[[], None] | None = None,
+                 on_commit: Callable[[], object] | None = None,
                  on_rollback: Callable[[], None] | None = None):
         self.conn = conn
         self.lock = lock

@@ -14,7 +14,9 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+import sqlite_utils
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache.changes import ChangeLog, Changes
@@ -79,13 +81,14 @@ class Store:
 
     # -- key/value --------------------------------------------------------------------------
     def kv_get(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        try:
+            return json.loads(self.conn.db.table("kv").get(key)["value"])
+        except sqlite_utils.db.NotFoundError:
+            return default
 
     def kv_set(self, key: str, value: Any) -> None:
         with self.transaction():
-            self.conn.execute("INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE "
-                              "SET value=excluded.value", (key, json.dumps(value)))
+            self.conn.db.table("kv").upsert({"key": key, "value": json.dumps(value)}, pk="key")
 
     def device_id(self) -> str:
         device = self.kv_get("device_id")
@@ -205,12 +208,16 @@ class Store:
 
     def set_draft(self, cid: str, text: str) -> None:
         with self.transaction():
-            self.conn.execute("UPDATE conversations SET draft=? WHERE conversation_id=?", (text, cid))
+            try:
+                self.conn.db.table("conversations").update(cid, {"draft": text})
+            except sqlite_utils.db.NotFoundError:
+                pass  # deleted meanwhile: nothing to keep the draft for
 
     def get_draft(self, cid: str) -> str:
-        row = self.conn.execute("SELECT draft FROM conversations WHERE conversation_id=?",
-                                (cid,)).fetchone()
-        return (row[0] or "") if row else ""
+        try:
+            return self.conn.db.table("conversations").get(cid)["draft"] or ""
+        except sqlite_utils.db.NotFoundError:
+            return ""
 
     # -- messages ---------------------------------------------------------------------------
     @staticmethod
@@ -225,7 +232,8 @@ class Store:
               "ORDER BY ts_key, message_id"
         rows = self.conn.execute(sql, (cid,)).fetchall()
         if with_raw:
-            return [Message(*row[:7], json.loads(row[7])) for row in rows]
+            return [Message(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]))
+                    for row in rows]
         return [Message(*row) for row in rows]  # straight from tuples: this is the hot path
 
     def get_message(self, message_id: str) -> Message | None:
@@ -308,7 +316,7 @@ class Store:
             "local_rev=local_rev+1 WHERE conversation_id=?",
             (last, layout.ts_key(last), json.dumps(meta), count, cid))
 
-    def _upsert_raw(self, cid: str, raw: dict, *, local_state: str | None = None,
+    def _upsert_raw(self, cid: str, raw: Mapping[str, Any], *, local_state: str | None = None,
                     keep_state: bool = False) -> bool:
         """Insert or update one message from its S3 form; returns True if anything changed."""
         text, emotion = layout.message_view(raw)
