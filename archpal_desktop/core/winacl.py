@@ -133,8 +133,9 @@ def read_sddl(path: Path) -> str | None:  # pragma: no cover - Windows only
     import ctypes
     from ctypes import wintypes
 
-    advapi = ctypes.WinDLL("advapi32", use_last_error=True)
-    kernel = ctypes.WinDLL("kernel32", use_last_error=True)
+    win_dll = getattr(ctypes, "WinDLL")  # Windows' ctypes only
+    advapi = win_dll("advapi32", use_last_error=True)
+    kernel = win_dll("kernel32", use_last_error=True)
     se_file_object, owner_info, dacl_info = 1, 0x1, 0x4
     descriptor = ctypes.c_void_p()
     rc = advapi.GetNamedSecurityInfoW(ctypes.c_wchar_p(str(path)), se_file_object,
@@ -148,7 +149,8 @@ def read_sddl(path: Path) -> str | None:  # pragma: no cover - Windows only
         text, size = wintypes.LPWSTR(), wintypes.ULONG()
         if not advapi.ConvertSecurityDescriptorToStringSecurityDescriptorW(
                 descriptor, 1, owner_info | dacl_info, ctypes.byref(text), ctypes.byref(size)):
-            raise OSError(ctypes.get_last_error(), "ConvertSecurityDescriptorToString failed")
+            raise OSError(getattr(ctypes, "get_last_error")(),
+                          "ConvertSecurityDescriptorToString failed")
         try:
             return text.value
         finally:

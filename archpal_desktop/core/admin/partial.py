@@ -13,7 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from archpal_desktop.core import paths
 from archpal_desktop.core.admin import csvsafe, scan
@@ -43,16 +43,18 @@ class PartialExport:
         self.ids_path = self.dir / (IDENTIFIERS_FILE + PARTIAL_SUFFIX)
         self.state_path = self.dir / STATE_FILE
         self.params = params
-        self.state = self._load_state()
-        if self.state is not None and self.state.get("params") != params and not restart:
+        found = self._load_state()
+        if found is not None and found.get("params") != params and not restart:
             raise ConfigError(f"{self.dir} holds an unfinished export made with other options "
-                              f"({_describe(self.state.get('params'))}).",
+                              f"({_describe(found.get('params'))}).",
                               "Run it again with the same options to finish it, or add "
                               "--restart to start this one from the beginning.")
-        if restart or self.state is None or self.state.get("params") != params:
-            self.state = None
-        self.resumed = self.state is not None
-        if self.state is None:
+        if restart or found is None or found.get("params") != params:
+            found = None
+        self.resumed = found is not None
+        self._last_checkpoint = 0.0
+        self.state: dict[str, Any]
+        if found is None:
             self.data = self._create(self.data_path, csvsafe.write_rows([CONVERSATION_COLUMNS]))
             self.ids = self._create(self.ids_path, csvsafe.write_rows([IDENTIFIER_COLUMNS]))
             self.state = {"version": 1, "params": params, "after": "", "users": 0,
@@ -61,9 +63,10 @@ class PartialExport:
                           "offsets": {"data": self.data.tell(), "ids": self.ids.tell()}}
             self.checkpoint(force=True)
         else:
+            self.state = found
             # whatever was appended after the last checkpoint is cut: it is written again
-            self.data = self._reopen(self.data_path, self.state["offsets"]["data"])
-            self.ids = self._reopen(self.ids_path, self.state["offsets"]["ids"])
+            self.data = self._reopen(self.data_path, found["offsets"]["data"])
+            self.ids = self._reopen(self.ids_path, found["offsets"]["ids"])
         self._last_checkpoint = time.monotonic()
 
     def _load_state(self) -> dict | None:
@@ -79,7 +82,7 @@ class PartialExport:
         return state
 
     @staticmethod
-    def _create(path: Path, header: bytes):
+    def _create(path: Path, header: bytes) -> BinaryIO:
         # 0600 from the first byte: the identifiers are personal data
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         fh = os.fdopen(fd, "wb")
@@ -87,7 +90,7 @@ class PartialExport:
         return fh
 
     @staticmethod
-    def _reopen(path: Path, offset: int):
+    def _reopen(path: Path, offset: int) -> BinaryIO:
         fh = open(path, "r+b")
         fh.truncate(offset)
         fh.seek(offset)

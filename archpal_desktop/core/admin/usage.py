@@ -205,7 +205,7 @@ def format_usage(usage: Usage, cost: dict[str, Any]) -> str:
 
 
 def usage_json(usage: Usage, cost: dict[str, Any]) -> dict[str, Any]:
-    users = {}
+    users: dict[str, dict[str, Any]] = {}
     for sub, u in sorted(usage.users.items()):
         users[sub] = {"objects": u.objects, "bytes": u.bytes}
         if usage.read_messages:
