@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Callable
 
 #: SIDs that may write the site file: LocalSystem, BUILTIN\\Administrators, TrustedInstaller
 TRUSTED_SIDS = {"SY", "S-1-5-18", "BA", "S-1-5-32-544",
@@ -159,20 +160,21 @@ def read_sddl(path: Path) -> str | None:  # pragma: no cover - Windows only
         kernel.LocalFree(descriptor)
 
 
-def site_file_problem(path: Path) -> str | None:
-    """For the settings loader: a sentence saying why the site file at ``path`` must be ignored
-    (someone other than an administrator can change it), or None. Always None off Windows
-    (the POSIX mode and owner checks cover those systems)."""
-    if os.name != "nt":
+def site_file_problem(path: Path, *, read: Callable[[Path], str | None] | None = None,
+                      windows: bool | None = None) -> str | None:
+    """For the settings loader (``paths.windows_site_file_problem``): why the site file at
+    ``path`` must be ignored, as a clause ("Users can change its folder (...)"), or None.
+    Always None off Windows, where the POSIX owner and mode checks apply. ``read`` and
+    ``windows`` exist for tests: a descriptor reader and the OS to judge for."""
+    if not (os.name == "nt" if windows is None else windows):
         return None
     path = Path(path)
-    try:  # pragma: no cover - Windows only
-        problem = write_problem(read_sddl(path), read_sddl(path.parent))
-    except OSError as exc:  # pragma: no cover
+    reader = read or read_sddl
+    try:
+        problem = write_problem(reader(path), reader(path.parent))
+    except OSError as exc:
         problem = f"its permissions could not be read ({exc.strerror or exc})"
     if problem is None:
         return None
-    return (f"The site settings file {path} was ignored: {problem}, so a user who is not an "  # pragma: no cover
-            "administrator could set locked settings for everyone. Reinstall ArchPal (the "
-            "installer sets the folder's permissions) or let only Administrators and SYSTEM "
-            "write to it.")
+    return (f"{problem} (only Administrators and SYSTEM may change the site file; reinstalling "
+            "ArchPal sets its folder's permissions)")

@@ -56,6 +56,22 @@ def test_off_windows_the_posix_checks_apply(tmp_path):
     assert winacl.site_file_problem(tmp_path / "config.toml") is None
 
 
+def test_site_file_problem_reads_the_file_and_its_folder(tmp_path):
+    """The loader's entry point, fed the descriptors Windows would report (the reader is the
+    one part that needs Windows)."""
+    site = tmp_path / "ArchPal" / "config.toml"
+    acls = {site: MSI_FILE, site.parent: MSI_FOLDER}
+    assert winacl.site_file_problem(site, read=acls.get, windows=True) is None
+    acls[site.parent] = PROGRAMDATA_DEFAULT
+    problem = winacl.site_file_problem(site, read=acls.get, windows=True)
+    assert problem.startswith("Users can change its folder (only Administrators and SYSTEM")
+
+    def unreadable(path):
+        raise PermissionError(5, "Access is denied")
+    assert "could not be read (Access is denied)" in winacl.site_file_problem(
+        site, read=unreadable, windows=True)
+
+
 def test_the_msi_always_creates_the_site_folder_with_that_acl():
     root = ET.parse(WXS).getroot()
     data = root.find(".//w:StandardDirectory[@Id='CommonAppDataFolder']", NS)
