@@ -12,6 +12,7 @@ import sys
 
 from archpal_desktop import __version__
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.core.termsafe import escape, say  # S3 text in errors: shown, never obeyed
 
 COMMAND_MODULES = (
     "archpal_desktop.cli.core_cmds",
@@ -96,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         print("archpal-desktop: interrupted", file=sys.stderr)
         return 130
     except ArchPalError as exc:
-        print(f"archpal-desktop: {exc}", file=sys.stderr)
+        say(f"archpal-desktop: {escape(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # one line for the user, the trace in the log
         import logging
         logging.getLogger("archpal_desktop").exception("command failed")
-        print(f"archpal-desktop: {map_exception(exc)}", file=sys.stderr)
+        say(f"archpal-desktop: {escape(map_exception(exc))}", file=sys.stderr)
         return 1
     finally:
         ctx.close()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import ConfigError
+from archpal_desktop.cli.progress import ProgressPrinter
+from archpal_desktop.core.termsafe import escape, say
 
 ADMIN_SUB = "archpal-admin"  # a placeholder identity for admin sessions; never used in a key
 
@@ -66,14 +68,41 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--get-price", type=float, default=None, help="USD per 1,000 GET (0.0004)")
     a.add_argument("--puts", type=int, default=None, help="PUT/LIST requests per month")
     a.add_argument("--gets", type=int, default=None, help="GET requests per month")
-    a.add_argument("--json", action="store_true")
+    a.add_argument("--listing-only", action="store_true",
+                   help="storage figures from the listing alone (no message counts; fast)")
+    _scan_options(a)
     a.set_defaults(func=cmd_usage)
 
     a = asub.add_parser("export-research", parents=[common],
                         help="anonymised conversations CSV + separate identifiers CSV")
     a.add_argument("--out", required=True, metavar="DIR")
     a.add_argument("--bucket")
+    a.add_argument("--course", action="append", default=[], metavar="COURSE",
+                   help="only messages of this course_number (e.g. ENGL1102; repeatable)")
+    a.add_argument("--college-year", action="append", default=[], metavar="YEAR",
+                   help="only students of this college year (e.g. \"First Year\"; repeatable)")
+    a.add_argument("--from", dest="date_from", metavar="DATE", help="only messages from this day on")
+    a.add_argument("--to", dest="date_to", metavar="DATE", help="only messages up to this day")
+    a.add_argument("--since", metavar="DATE",
+                   help="only conversations whose file changed since then (incremental export)")
+    a.add_argument("--restart", action="store_true",
+                   help="discard an unfinished export in DIR instead of resuming it")
+    _scan_options(a)
     a.set_defaults(func=cmd_export_research)
+
+    a = asub.add_parser("research-athena", parents=[common],
+                        help="the research export through Athena, for buckets too big for one machine")
+    a.add_argument("--bucket")
+    a.add_argument("--region", help="default: s3_region")
+    a.add_argument("--database", default="archpal_research")
+    a.add_argument("--table", default="conversations")
+    a.add_argument("--results", metavar="S3_URL",
+                   help="where Athena writes the CSVs (s3://bucket/prefix/); needed with --run")
+    a.add_argument("--workgroup", default="primary")
+    how = a.add_mutually_exclusive_group(required=True)
+    how.add_argument("--print-sql", action="store_true", help="print the DDL and both queries")
+    how.add_argument("--run", action="store_true", help="run them with boto3's Athena client")
+    a.set_defaults(func=cmd_research_athena)
 
     a = asub.add_parser("import-secrets", parents=[common],
                         help="turn a web app secrets.toml into a site file (secrets refused)")
@@ -97,18 +126,37 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _scan_options(a) -> None:
+    a.add_argument("--workers", type=int, default=16, metavar="N",
+                   help="objects read at once (default 16)")
+    a.add_argument("--quiet", action="store_true", help="no progress line")
+    a.add_argument("--json", action="store_true",
+                   help="the result as JSON on stdout, progress as JSON lines on stderr")
+
+
 def _admin_access(ctx):
     from archpal_desktop.core.aws import static_access
 
     return static_access(ctx.settings, getattr(ctx.args, "user", None) or ADMIN_SUB)
 
 
-def _admin_s3(ctx, region: str | None = None):
-    from archpal_desktop.core.aws import client_config
+def _admin_s3(ctx, region: str | None = None, *, pool: int = 8, with_credentials: bool = False):
+    """The admin's S3 client (and, ``with_credentials``, the credentials the bucket reader signs
+    its GETs with, as the sync's Remote does)."""
+    from archpal_desktop.core.aws import client_config, use_fast_timestamps
 
     access = _admin_access(ctx)
-    return access.session.client("s3", region_name=region or ctx.settings.s3_region(),
-                                 config=client_config(pool=8))
+    use_fast_timestamps(access.session)
+    client = access.session.client("s3", region_name=region or ctx.settings.s3_region(),
+                                   config=client_config(pool=max(1, pool)))
+    return (client, access.session.get_credentials()) if with_credentials else client
+
+
+def _workers(ctx) -> int:
+    n = int(getattr(ctx.args, "workers", 16) or 16)
+    if not 1 <= n <= 128:
+        raise ConfigError(f"--workers {n} is out of range.", "Give 1 to 128 (16 suits most links).")
+    return n
 
 
 def _bucket(ctx) -> str:
@@ -129,7 +177,7 @@ def cmd_config_show(ctx) -> int:
     width = max(len(r["key"]) for r in rows)
     for r in rows:
         lock = "  [managed]" if r["managed"] else ""
-        print(f"{r['key']:<{width}}  {r['value']}  <- {r['source']}{lock}")
+        say(f"{r['key']:<{width}}  {r['value']}  <- {r['source']}{lock}")
     return 0  # the settings' warnings went to stderr when they were loaded (cli/context.py)
 
 
@@ -139,7 +187,7 @@ def _print_checks(ctx, checks) -> int:
     if getattr(ctx.args, "json", False):
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:
-        print(format_checks(checks))
+        say(format_checks(checks))
     return 1 if any(c.failed for c in checks) else 0
 
 
@@ -164,8 +212,8 @@ def cmd_setup_bucket(ctx) -> int:
     result = setup_bucket(_admin_s3(ctx, a.region), a.name, a.region, kms_key=a.kms_key,
                           versioning=a.versioning)
     for step in result.steps:
-        print(f"- {step}")
-    print(f"Bucket {result.bucket} is ready in {result.region}. Put s3_bucket_name = "
+        say(f"- {step}")
+    say(f"Bucket {result.bucket} is ready in {result.region}. Put s3_bucket_name = "
           f"\"{result.bucket}\" and s3_region = \"{result.region}\" in the site file.")
     return 0
 
@@ -195,30 +243,87 @@ def cmd_usage(ctx) -> int:
     from archpal_desktop.core.admin import usage as u
 
     a = ctx.args
-    data = u.collect_usage(_admin_s3(ctx), _bucket(ctx))
+    workers = _workers(ctx)
+    client, creds = _admin_s3(ctx, pool=workers, with_credentials=True)
+    printer = ProgressPrinter(a)
+    try:
+        data = u.collect_usage(client, _bucket(ctx), credentials=creds, workers=workers,
+                               read_messages=not a.listing_only,
+                               on_progress=None if a.quiet else printer)
+    finally:
+        printer.end_line()
     prices = {k: v for k, v in (("storage_price", a.storage_price), ("put_price", a.put_price),
                                 ("get_price", a.get_price)) if v is not None}
     cost = u.estimate_cost(data, puts=a.puts, gets=a.gets, **prices)
     if a.json:
-        print(json.dumps({"users": {k: {"objects": v.objects, "bytes": v.bytes}
-                                    for k, v in sorted(data.users.items())},
-                          "total_objects": data.total_objects, "total_bytes": data.total_bytes,
-                          "cost": cost}, indent=2))
+        print(json.dumps(u.usage_json(data, cost), indent=2))
     else:
-        print(u.format_usage(data, cost))
+        say(u.format_usage(data, cost))
+        for problem in data.problems:
+            printer.problem(problem)
     return 0
+
+
+def _research_filters(a):
+    from archpal_desktop.core.admin.research import Filters, parse_date
+
+    return Filters(courses=tuple(a.course), college_years=tuple(a.college_year),
+                   date_from=parse_date(a.date_from) if a.date_from else None,
+                   date_to=parse_date(a.date_to, end_of_day=True) if a.date_to else None,
+                   since=parse_date(a.since) if a.since else None)
 
 
 def cmd_export_research(ctx) -> int:
     from archpal_desktop.core.admin.research import export_research
 
-    result, data, ids = export_research(_admin_s3(ctx), _bucket(ctx), Path(ctx.args.out))
-    print(f"Exported {len(result.rows)} rows from {result.conversations} conversations of "
-          f"{result.users} users.")
-    print(f"  data:        {data}")
-    print(f"  identifiers: {ids}  (personal data: keep it apart from the data file)")
-    for problem in result.problems:
-        print(f"problem: {problem}", file=sys.stderr)
+    a = ctx.args
+    filters = _research_filters(a)
+    workers = _workers(ctx)
+    client, creds = _admin_s3(ctx, pool=workers, with_credentials=True)
+    printer = ProgressPrinter(a)
+    try:
+        result, data, ids = export_research(client, _bucket(ctx), Path(a.out), credentials=creds,
+                                            filters=filters, workers=workers, restart=a.restart,
+                                            on_progress=None if a.quiet else printer,
+                                            on_problem=printer.problem)
+    finally:
+        printer.end_line()
+    if a.json:
+        print(json.dumps({"rows": result.rows, "conversations": result.conversations,
+                          "users": result.users, "identifiers": result.identifiers,
+                          "resumed": result.resumed, "data": str(data), "identifiers_file": str(ids),
+                          "problems": result.problems, "problem_count": result.problem_count},
+                         indent=2))
+        return 0
+    resumed = " (an unfinished export was resumed)" if result.resumed else ""
+    say(f"Exported {result.rows} rows from {result.conversations} conversations of "
+        f"{result.users} users{resumed}.")
+    say(f"  data:        {escape(data)}")
+    say(f"  identifiers: {escape(ids)}  (personal data: keep it apart from the data file)")
+    if result.resumed and result.problem_count:
+        # the earlier run's problems were printed then; the whole list is repeated here
+        say(f"{result.problem_count} problem(s) in all:", file=sys.stderr)
+        for problem in result.problems:
+            say(f"problem: {escape(problem)}", file=sys.stderr)
+    return 0
+
+
+def cmd_research_athena(ctx) -> int:
+    from archpal_desktop.core.admin import athena
+
+    a = ctx.args
+    bucket = _bucket(ctx)
+    plan = athena.plan(bucket, database=a.database, table=a.table)
+    if a.print_sql:
+        say(athena.format_plan(plan))
+        return 0
+    if not a.results:
+        raise ConfigError("--run needs --results s3://BUCKET/PREFIX/ (where Athena writes the CSVs).",
+                          "Use a bucket of the admin's, not the students' bucket.")
+    access = _admin_access(ctx)
+    client = access.session.client("athena", region_name=a.region or ctx.settings.s3_region())
+    for name, location in athena.run(client, plan, a.results, workgroup=a.workgroup):
+        say(f"{name}: {escape(location)}")
     return 0
 
 
@@ -227,7 +332,7 @@ def _write_or_print(site, out: str | None, force: bool) -> int:
     from archpal_desktop.core.admin.site import write_site
 
     for w in site.warnings():
-        print(f"warning: {w}", file=sys.stderr)
+        say(f"warning: {w}", file=sys.stderr)
     if out == "-":
         sys.stdout.write(site.to_toml())
         return 0
@@ -236,7 +341,7 @@ def _write_or_print(site, out: str | None, force: bool) -> int:
         raise ConfigError(f"{target} already exists.", "Pass --force to replace it, or --out - to "
                           "print the result.")
     write_site(site, target)
-    print(f"Wrote {target} ({len(site.values)} settings, {len(site.managed)} managed).")
+    say(f"Wrote {target} ({len(site.values)} settings, {len(site.managed)} managed).")
     return 0
 
 
@@ -256,13 +361,13 @@ def cmd_write_site_file(ctx) -> int:
     props = {name: getattr(ctx.args, f"prop_{name}") for name in INSTALLER_PROPERTIES}
     target = Path(ctx.args.out) if ctx.args.out else paths.system_config_file()
     if not any((v or "").strip() for v in props.values()):
-        print(f"No site values given; {target} left as it is.")
+        say(f"No site values given; {target} left as it is.")
         return 0
     existing = read_site(target)
     site = site_from_properties(props, lock=not ctx.args.no_lock, existing=existing)
     for w in site.warnings():
-        print(f"warning: {w}", file=sys.stderr)
+        say(f"warning: {w}", file=sys.stderr)
     site.refused.clear()
     write_site(site, target)
-    print(f"Wrote {target} ({len(site.values)} settings, {len(site.managed)} managed).")
+    say(f"Wrote {target} ({len(site.values)} settings, {len(site.managed)} managed).")
     return 0

@@ -10,6 +10,7 @@ import sys
 
 from archpal_desktop.core.errors import (ArchPalError, AuthExpiredError, NotFoundError, OfflineError,
                                          ServiceUnavailableError)
+from archpal_desktop.core.termsafe import say
 
 
 def register(sub, common) -> None:
@@ -21,7 +22,7 @@ def register(sub, common) -> None:
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    say(text, file=sys.stderr, flush=True)  # error text can quote S3 content
 
 
 def _access(ctx):

@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from archpal_desktop.core.termsafe import escape
+
 
 def register(sub, common) -> None:
     p = sub.add_parser("sync", parents=[common], help="sync the local cache with S3 once")
@@ -37,7 +39,7 @@ def cmd_sync(ctx) -> int:
         print(f"Synced: {len(result.pulled)} conversation(s) updated here, {len(result.pushed)} "
               f"uploaded; {req.get('list', 0)} LIST, {req.get('get', 0)} GET, {req.get('put', 0)} PUT.")
         for err in result.errors:
-            print(f"warning: {err}", file=sys.stderr)
+            print(f"warning: {escape(err)}", file=sys.stderr)  # sync errors quote S3 keys
     return 0
 
 

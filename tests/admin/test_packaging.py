@@ -83,11 +83,38 @@ def test_cloudformation_template_is_the_guides_site():
     assert trust["Condition"]["StringEquals"] == {"cognito-identity.amazonaws.com:aud": {"Ref": "IdentityPool"}}
     stmts = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"] if "Sid" in s}
     assert stmts["OwnObjects"]["Resource"] == {
-        "Sub": "arn:aws:s3:::${DataBucket}/users/${!aws:PrincipalTag/sub}/*"}
+        "Sub": "arn:${AWS::Partition}:s3:::${DataBucket}/users/${!aws:PrincipalTag/sub}/*"}
     assert stmts["ListOwnPrefix"]["Condition"]["StringLike"]["s3:prefix"] == [
         "users/${aws:PrincipalTag/sub}/", "users/${aws:PrincipalTag/sub}/*"]
     assert res["IdentityPoolRoles"]["Properties"]["Roles"] == {
         "authenticated": {"GetAtt": "StudentRole.Arn"}}
+
+
+def test_cloudformation_template_hardening():
+    """Issue 18 point 22: TLS-only bucket policy, KMS through S3 only, minimal app client
+    attributes, the stack's partition in every ARN, stale multipart uploads aborted."""
+    text = CFN.read_text()
+    assert "arn:aws:" not in text  # GovCloud and China have their own partitions
+    res = yaml.load(text, Loader=CfnLoader)["Resources"]
+    policy = res["DataBucketPolicy"]
+    assert policy["Type"] == "AWS::S3::BucketPolicy"
+    assert policy["Properties"]["Bucket"] == {"Ref": "DataBucket"}
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [{"Sub": "arn:${AWS::Partition}:s3:::${DataBucket}"},
+                                {"Sub": "arn:${AWS::Partition}:s3:::${DataBucket}/*"}]
+    (rule,) = res["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    client = res["DesktopAppClient"]["Properties"]
+    assert client["ReadAttributes"] == ["email", "email_verified"]
+    assert client["WriteAttributes"] == ["email"]
+    statements = res["StudentRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    kms = [st["If"][1] for st in statements if "If" in st and st["If"][0] == "UseKms"]
+    assert kms and kms[0]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert kms[0]["Condition"] == {"StringEquals": {
+        "kms:ViaService": {"Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}}}
 
 
 def _wix():

@@ -81,3 +81,17 @@ def test_documents_pass_iam_validation(cli, local_aws, monkeypatch):
     bad = dict(docs["user_policy"], Statement=[dict(docs["user_policy"]["Statement"][0], Effect="Maybe")])
     with pytest.raises(ClientError, match="MalformedPolicyDocument"):
         iam.create_policy(PolicyName=f"bad-{tag}", PolicyDocument=json.dumps(bad))
+
+
+def test_policy_arns_use_the_regions_partition(cli):
+    import json
+
+    run = cli("admin", "policy", "--bucket", "b-cn", "--region", "cn-north-1",
+              "--model", "anthropic.claude-v2")
+    assert run.code == 0, run.err
+    docs = json.loads(run.out)
+    assert docs["user_policy"]["Statement"][0]["Resource"] == ["arn:aws-cn:s3:::b-cn/*",
+                                                                "arn:aws-cn:s3:::b-cn"]
+    role = docs["identity_pool_role_policy"]["Statement"]
+    assert role[2]["Resource"] == ["arn:aws-cn:bedrock:cn-north-1::foundation-model/anthropic.claude-v2"]
+    assert "arn:aws:" not in run.out

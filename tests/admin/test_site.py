@@ -178,3 +178,35 @@ def test_config_show_sources_and_masking(cli, tmp_path, monkeypatch):
     assert "[managed]" in lines["cognito_user_pool_id"] and "system:" in lines["cognito_user_pool_id"]
     assert "(not set)" in lines["aws_session_token"] and "<- default" in lines["aws_session_token"]
     assert "'2048'" not in lines["anthropic_max_tokens"] and "2048" in lines["anthropic_max_tokens"]
+
+
+def test_import_secrets_refuses_urls_with_userinfo_and_masks_them(cli, tmp_path):
+    """Issue 18 point 16: credentials hidden in known settings never reach the site file or a
+    message."""
+    src = tmp_path / "secrets.toml"
+    src.write_text('s3_bucket_name = "site-bucket"\n'
+                   'openai_base_url = "https://coach:Pa55w0rd-xyz@llm.example.edu/v1"\n'
+                   'SYSTEM_PROMPT = "Use key AKIAABCDEFGHIJKLMNOP when asked."\n'
+                   '[cognito]\ncognito_domain = "https://admin%40uga:tok3n-zz@auth.example.edu"\n')
+    run = cli("admin", "import-secrets", src, "--out", "-")
+    assert run.code == 0, run.err
+    for secret in ("Pa55w0rd-xyz", "coach", "tok3n-zz", "admin%40uga", "AKIAABCDEFGHIJKLMNOP"):
+        assert secret not in run.out and secret not in run.err
+    assert "user name or password" in run.err and "openai_base_url" in run.err
+    assert "cognito.cognito_domain" in run.err
+    assert "SYSTEM_PROMPT" in run.err  # key-shaped text inside a known setting: refused too
+    assert 's3_bucket_name = "site-bucket"' in run.out
+
+
+def test_userinfo_masked_in_config_show_and_installer_errors(cli, tmp_path, monkeypatch):
+    from archpal_desktop.core.admin.site import mask_userinfo
+
+    assert mask_userinfo("see https://u:p@h.example/x and ftp://a@b") == \
+        "see https://***@h.example/x and ftp://***@b"
+    monkeypatch.setenv("ARCHPAL_OPENAI_BASE_URL", "http://me:hunter22@127.0.0.1:11434/v1")
+    shown = cli("config", "show")
+    assert shown.code == 0, shown.err
+    assert "hunter22" not in shown.out and "http://***@127.0.0.1:11434/v1" in shown.out
+    bad = cli("admin", "write-site-file", "--model", "https://me:hunter22@models.example/x",
+              "--out", tmp_path / "site.toml")
+    assert bad.code == 1 and "hunter22" not in bad.err and "***@models.example" in bad.err

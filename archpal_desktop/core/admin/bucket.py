@@ -7,10 +7,12 @@ bucket converges to the same state instead of failing.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from archpal_desktop.core.admin.policy import partition
 from archpal_desktop.core.errors import ArchPalError, BucketMissingError, ConfigError, map_exception
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,54 @@ PUBLIC_ACCESS_BLOCK = {
     "RestrictPublicBuckets": True,
 }
 OWNERSHIP = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+
+
+TLS_SID = "DenyInsecureTransport"
+ABORT_MPU_RULE_ID = "archpal-abort-incomplete-multipart-uploads"
+ABORT_MPU_DAYS = 7
+
+
+def tls_statement(name: str, region: str) -> dict:
+    arn = f"arn:{partition(region)}:s3:::{name}"
+    return {"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def abort_mpu_rule() -> dict:
+    return {"ID": ABORT_MPU_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MPU_DAYS}}
+
+
+def _code(exc: Exception) -> str:
+    return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
+
+
+def _merged_policy(s3, name: str, region: str) -> dict:
+    """The bucket's policy with our TLS statement added or replaced; the admin's own statements
+    are kept (PutBucketPolicy replaces the whole document)."""
+    try:
+        doc = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    except Exception as exc:
+        if _code(exc) != "NoSuchBucketPolicy":
+            raise
+        doc = {"Version": "2012-10-17", "Statement": []}
+    statements = doc.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    doc["Statement"] = [st for st in statements if st.get("Sid") != TLS_SID] + \
+        [tls_statement(name, region)]
+    return doc
+
+
+def _merged_lifecycle(s3, name: str) -> dict:
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=name).get("Rules", [])
+    except Exception as exc:
+        if _code(exc) != "NoSuchLifecycleConfiguration":
+            raise
+        rules = []
+    return {"Rules": [r for r in rules if r.get("ID") != ABORT_MPU_RULE_ID] + [abort_mpu_rule()]}
 
 
 def encryption_rules(kms_key: str | None) -> dict:
@@ -77,12 +127,18 @@ class SetupResult:
     steps: list[str] = field(default_factory=list)
 
 
+def _plain_http(s3) -> bool:
+    return str(getattr(getattr(s3, "meta", None), "endpoint_url", "") or "").startswith("http://")
+
+
 def setup_bucket(s3, name: str, region: str, *, kms_key: str | None = None,
-                 versioning: bool = False) -> SetupResult:
+                 versioning: bool = False, tls_only: bool | None = None) -> SetupResult:
     """Create (or adopt) ``name`` in ``region`` and apply the guide's settings.
 
     ``s3`` must be a client for ``region``. Versioning is only ever turned on here, never
     suspended: an admin re-running without ``--versioning`` must not silently lose history.
+    ``tls_only``: add the statement denying requests without TLS (default: unless the
+    endpoint itself is plain HTTP, as a local S3 is).
     """
     from archpal_desktop.core.admin.site import _BUCKET_RE
 
@@ -123,6 +179,21 @@ def setup_bucket(s3, name: str, region: str, *, kms_key: str | None = None,
                                  ServerSideEncryptionConfiguration=encryption_rules(kms_key))
         result.steps.append("default encryption: " + (f"SSE-KMS with {kms_key}" if kms_key
                                                       else "SSE-S3 (AWS managed keys)"))
+        if tls_only is None:
+            # a local S3 (moto, MinIO) answers plain HTTP only: the statement would lock out
+            # every client of it, this command's next run included
+            tls_only = not _plain_http(s3)
+        if tls_only:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(_merged_policy(s3, name, region)))
+            result.steps.append("bucket policy: requests without TLS denied (aws:SecureTransport)")
+        else:
+            result.steps.append(f"bucket policy: the TLS-only statement was not applied, because "
+                                f"this S3 endpoint ({s3.meta.endpoint_url}) is plain HTTP and it "
+                                "would refuse every request")
+        s3.put_bucket_lifecycle_configuration(Bucket=name,
+                                              LifecycleConfiguration=_merged_lifecycle(s3, name))
+        result.steps.append(f"lifecycle: incomplete multipart uploads removed after "
+                            f"{ABORT_MPU_DAYS} days")
         if versioning:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
             result.steps.append("versioning: enabled")
@@ -160,4 +231,19 @@ def read_settings(s3, name: str) -> dict[str, Any]:
     get("encryption", s3.get_bucket_encryption,
         lambda r: r["ServerSideEncryptionConfiguration"]["Rules"])
     get("versioning", s3.get_bucket_versioning, lambda r: r.get("Status"))
+    return out
+
+
+def read_policy_and_lifecycle(s3, name: str) -> dict[str, Any]:
+    """The bucket policy (parsed) and lifecycle rules, None where there are none."""
+    out: dict[str, Any] = {}
+    for label, call, pick in (
+            ("policy", s3.get_bucket_policy, lambda r: json.loads(r["Policy"])),
+            ("lifecycle", s3.get_bucket_lifecycle_configuration, lambda r: r.get("Rules", []))):
+        try:
+            out[label] = pick(call(Bucket=name))
+        except Exception as exc:
+            if not _code(exc).startswith("NoSuch"):
+                raise map_exception(exc, key=name) from exc
+            out[label] = None
     return out

@@ -19,15 +19,25 @@ DEFAULT_TAG = "sub"
 _GEO_PREFIX_RE = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.")
 
 
-def s3_arns(bucket: str) -> tuple[str, str]:
+def partition(region: str) -> str:
+    """The ARN partition of a region (China and GovCloud have their own)."""
+    if (region or "").startswith("cn-"):
+        return "aws-cn"
+    if (region or "").startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def s3_arns(bucket: str, region: str = "") -> tuple[str, str]:
     if not bucket:
         raise ConfigError("No bucket name.", "Pass --bucket NAME or set s3_bucket_name.")
-    return f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"
+    arn = f"arn:{partition(region)}:s3:::{bucket}"
+    return arn, f"{arn}/*"
 
 
-def user_policy(bucket: str) -> dict[str, Any]:
+def user_policy(bucket: str, region: str = "") -> dict[str, Any]:
     """The guide's custom policy ``ArchPalS3Access`` with the bucket filled in."""
-    bucket_arn, objects_arn = s3_arns(bucket)
+    bucket_arn, objects_arn = s3_arns(bucket, region)
     return {"Version": VERSION, "Statement": [{
         "Effect": "Allow",
         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
@@ -45,16 +55,17 @@ def model_arns(model: str, region: str, account: str = "*") -> list[str]:
         raise ConfigError("No model id.", "Pass --model or set anthropic_model.")
     if model.startswith("arn:"):
         return [model]
+    arn = f"arn:{partition(region)}:bedrock"
     if _GEO_PREFIX_RE.match(model):
         base = _GEO_PREFIX_RE.sub("", model, count=1)
-        return [f"arn:aws:bedrock:{region}:{account}:inference-profile/{model}",
-                f"arn:aws:bedrock:*::foundation-model/{base}"]
-    return [f"arn:aws:bedrock:{region}::foundation-model/{model}"]
+        return [f"{arn}:{region}:{account}:inference-profile/{model}",
+                f"{arn}:*::foundation-model/{base}"]
+    return [f"{arn}:{region}::foundation-model/{model}"]
 
 
 def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
                 tag: str = DEFAULT_TAG) -> dict[str, Any]:
-    bucket_arn, _ = s3_arns(bucket)
+    bucket_arn, _ = s3_arns(bucket, region)
     own = f"users/${{aws:PrincipalTag/{tag}}}"
     return {"Version": VERSION, "Statement": [
         {"Sid": "OwnObjects", "Effect": "Allow",
@@ -94,7 +105,7 @@ def site_policies(*, bucket: str, model: str, region: str, identity_pool_id: str
                   user_pool_id: str = "", account: str = "*", tag: str = DEFAULT_TAG
                   ) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "user_policy": user_policy(bucket),
+        "user_policy": user_policy(bucket, region),
         "identity_pool_role_policy": role_policy(bucket, model, region, account=account, tag=tag),
         # a visible placeholder, like the guide's YOUR-BUCKET-NAME, rather than a fake id
         "identity_pool_trust_policy": trust_policy(identity_pool_id or "YOUR-IDENTITY-POOL-ID"),

@@ -26,6 +26,12 @@ _SECRET_NAME_RE = re.compile(r"(secret|password|passwd|token|api[_-]?key|private
 _AWS_KEY_ID_RE = re.compile(r"^(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}$")
 _AWS_SECRET_RE = re.compile(r"^[A-Za-z0-9/+=]{40}$")
 
+# Credentials inside a longer value: an AWS key id, an API key, a PEM private key.
+_EMBEDDED_SECRET_RE = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|"
+                                 r"(?<![\w-])sk-[A-Za-z0-9_-]{16,}|-----BEGIN [A-Z ]*PRIVATE KEY-----")
+# scheme://userinfo@ - a user name and often a password, in a URL (https://user:pass@host/)
+_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s]*)@")
+
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _USER_POOL_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d_[A-Za-z0-9]+$")
 _IDENTITY_POOL_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d:[0-9a-f-]{36}$")
@@ -58,10 +64,25 @@ def is_secret_key(key: str) -> bool:
 
 
 def looks_like_secret_value(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(looks_like_secret_value(v) for v in value)
     if not isinstance(value, str):
         return False
     text = value.strip()
-    return bool(_AWS_KEY_ID_RE.fullmatch(text) or _AWS_SECRET_RE.fullmatch(text))
+    return bool(_AWS_KEY_ID_RE.fullmatch(text) or _AWS_SECRET_RE.fullmatch(text) or
+                _EMBEDDED_SECRET_RE.search(text))
+
+
+def has_userinfo(value: Any) -> bool:
+    """A URL carrying a user name or password (``https://user:pass@host/``)."""
+    if isinstance(value, (list, tuple)):
+        return any(has_userinfo(v) for v in value)
+    return isinstance(value, str) and bool(_USERINFO_RE.search(value))
+
+
+def mask_userinfo(text: str) -> str:
+    """``https://user:pass@host/`` -> ``https://***@host/``, wherever URLs appear in ``text``."""
+    return _USERINFO_RE.sub(lambda m: m.group(1) + "***@", text)
 
 
 def mask(key: str, value: Any) -> str:
@@ -69,8 +90,8 @@ def mask(key: str, value: Any) -> str:
     if is_secret_key(key) or looks_like_secret_value(value):
         return "******** (set)" if value not in ("", None) else "(not set)"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else "(none)"
-    return repr(value) if isinstance(value, str) else str(value)
+        return mask_userinfo(", ".join(str(v) for v in value)) if value else "(none)"
+    return mask_userinfo(repr(value) if isinstance(value, str) else str(value))
 
 
 @dataclass
@@ -80,6 +101,7 @@ class SiteDocument:
     values: dict[str, Any] = field(default_factory=dict)
     managed: set[str] = field(default_factory=set)
     refused: list[str] = field(default_factory=list)   # secrets, by key name only
+    refused_urls: list[str] = field(default_factory=list)  # URLs with userinfo, by key name
     skipped: list[str] = field(default_factory=list)   # unknown keys
 
     def to_toml(self) -> str:
@@ -95,6 +117,10 @@ class SiteDocument:
             out.append("Refused to copy secrets into the site file: " + ", ".join(sorted(self.refused))
                        + ". Site files are readable by every user of the computer and are shipped by "
                          "installers; students get AWS access through the Cognito identity pool instead.")
+        if self.refused_urls:
+            out.append("Refused settings whose URL carries a user name or password "
+                       "(scheme://***@host): " + ", ".join(sorted(self.refused_urls)) + ". Put the "
+                       "URL without it; a site file is readable by every user of the computer.")
         if self.skipped:
             out.append("Skipped keys that are not ArchPal Desktop settings: "
                        + ", ".join(sorted(self.skipped)) + ".")
@@ -107,7 +133,12 @@ def _known(key: str) -> bool:
 
 def _check_value(key: str, value: Any) -> Any:
     """Coerce like the settings loader does, so a bad value fails now, not on every laptop."""
-    return cfg._coerce(key, value)  # noqa: SLF001 - the loader's own rules, on purpose
+    try:
+        return cfg._coerce(key, value)  # noqa: SLF001 - the loader's own rules, on purpose
+    except ConfigError as err:  # its message quotes the value: never a URL's password
+        err.message, err.hint = mask_userinfo(err.message), mask_userinfo(err.hint)
+        err.args = (err.message,)
+        raise
 
 
 def site_from_secrets(doc: Mapping[str, Any], *, lock: bool = False) -> SiteDocument:
@@ -126,6 +157,9 @@ def site_from_secrets(doc: Mapping[str, Any], *, lock: bool = False) -> SiteDocu
             return
         if is_secret_key(key) or looks_like_secret_value(value):
             site.refused.append(name)
+            return
+        if has_userinfo(value):
+            site.refused_urls.append(name)
             return
         if not _known(key):
             site.skipped.append(name)
@@ -179,6 +213,10 @@ def site_from_properties(props: Mapping[str, str | None], *, lock: bool = True,
         if looks_like_secret_value(raw):
             raise ConfigError(f"The installer property {name} looks like an AWS key.",
                               "Site files never hold credentials.")
+        if has_userinfo(raw):
+            raise ConfigError(f"The installer property {name} is a URL with a user name or "
+                              f"password ({mask_userinfo(raw)}).", "Give it without them: "
+                              "site files never hold credentials.")
         for key in keys:
             value = raw
             if key == cfg.ALLOWED_EMAIL_DOMAINS:
@@ -207,6 +245,9 @@ def read_site(path: Path) -> SiteDocument:
         if is_secret_key(key):
             site.refused.append(key)  # dropped from the rewritten file, and said so
             continue
+        if has_userinfo(value):
+            site.refused_urls.append(key)
+            continue
         site.values[key] = value
         if key in managed:
             site.managed.add(key)
@@ -232,7 +273,7 @@ def import_secrets(source: Path, *, lock: bool = False) -> SiteDocument:
         raise ConfigError(f"{source} does not exist.", "Give the path of the web app's "
                           ".streamlit/secrets.toml.") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}.") from exc
+        raise ConfigError(f"{source} is not valid TOML: {mask_userinfo(str(exc))}.") from exc
     return site_from_secrets(doc, lock=lock)
 
 
