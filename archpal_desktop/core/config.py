@@ -42,6 +42,8 @@ PROVIDER = "provider"                      # "bedrock" | "openai"
 OPENAI_BASE_URL = "openai_base_url"        # e.g. http://127.0.0.1:11434/v1 (Ollama)
 OPENAI_MODEL = "openai_model"
 OPENAI_FALLBACK = "openai_fallback"        # use the local model when Bedrock is unreachable
+COACH_RELAY_URL = "coach_relay_url"        # the site's coach relay: provider "relay" (normally [managed])
+COACH_RELAY_TABLE = "coach_relay_table"    # the relay's DynamoDB counters, for admin usage
 SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
 SYNC_PARALLELISM = "sync_parallelism"
 THEME = "theme"                            # "system" | "light" | "dark"
@@ -68,6 +70,8 @@ DEFAULTS: dict[str, Any] = {
     OPENAI_BASE_URL: "",
     OPENAI_MODEL: "",
     OPENAI_FALLBACK: True,
+    COACH_RELAY_URL: "",
+    COACH_RELAY_TABLE: "",
     SYNC_INTERVAL_SECONDS: 120,
     SYNC_PARALLELISM: 16,
     THEME: "system",

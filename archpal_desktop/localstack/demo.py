@@ -28,6 +28,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
+from archpal_desktop.localstack.relay_server import local_demo_relay, relay_env
 from archpal_desktop.localstack.server import (MotoServer, apply_environ, local_aws_env,
                                                restore_environ)
 
@@ -55,6 +56,7 @@ class Demo:
     env: dict[str, str]
     moto: MotoServer
     bedrock: LocalBedrock
+    relay: Any = None                # LocalRelay: the demo takes the production path, the relay
     temporary: bool = False
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
     _closed: bool = False
@@ -70,6 +72,7 @@ class Demo:
             cfg.COGNITO_IDENTITY_POOL_ID: self.identity_pool_id,
             cfg.ANTHROPIC_MODEL: DEMO_MODEL,
             cfg.PROVIDER: "bedrock",
+            cfg.COACH_RELAY_URL: self.relay.url if self.relay is not None else "",
             cfg.DATA_DIR: str(self.data_dir),
         }
 
@@ -86,6 +89,8 @@ class Demo:
             return
         self._closed = True
         _forget_demo_session(self.pool_id, self.sub)
+        if self.relay is not None:
+            self.relay.stop()
         self.bedrock.stop()
         self.moto.stop()
         restore_environ(self._saved_env)
@@ -118,7 +123,8 @@ def start_demo(data_dir: Path | None = None, *, announce: bool = True) -> Demo:
     folder, temporary = _demo_data_dir(data_dir)
     moto = MotoServer().start()
     bedrock = LocalBedrock().start()
-    env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env()}, REGION)
+    env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env(), **relay_env(moto.url)},
+                        REGION)
     saved = apply_environ(env)
     try:
         demo = _provision(moto, bedrock, env, folder, temporary)
@@ -159,9 +165,11 @@ def _provision(moto: MotoServer, bedrock: LocalBedrock, env: dict[str, str], fol
     s3.create_bucket(Bucket=bucket)
     for key, body in seed_objects(sub).items():
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    relay = local_demo_relay(bucket=bucket, pool_id=pool_id, client_id=client_id, model=DEMO_MODEL,
+                             region=REGION)
     return Demo(sub=sub, email=DEMO_EMAIL, password=DEMO_PASSWORD, bucket=bucket, pool_id=pool_id,
                 client_id=client_id, identity_pool_id=identity_pool_id, data_dir=folder, env=env,
-                moto=moto, bedrock=bedrock, temporary=temporary)
+                moto=moto, bedrock=bedrock, relay=relay, temporary=temporary)
 
 
 # -- seed data, written exactly as the web app writes it ----------------------------------------

@@ -1,8 +1,9 @@
 """The coach: model providers that stream replies as events, the prompt, the emotion parsing.
 
-``build_providers(settings, session_factory)`` returns the providers to try in order (Bedrock,
-then the local OpenAI-compatible model when it is configured as the fallback; or only the local
-model when ``provider = "openai"``). ``stream_reply`` tries them in that order and moves on only
+``build_providers(settings, session_factory, token_factory)`` returns the providers to try in
+order: only the site's coach relay when ``coach_relay_url`` is set; otherwise Bedrock, then the
+local OpenAI-compatible model when it is configured as the fallback; or only the local model
+when ``provider = "openai"``. ``stream_reply`` tries them in that order and moves on only
 when one could not even start (unreachable, no credentials, refused): a reply that has started
 is never re-asked elsewhere.
 """
@@ -23,12 +24,19 @@ __all__ = ["Cancelled", "CancelToken", "ChatRequest", "Collected", "EmotionEvent
            "stream_reply"]
 
 
-def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any]) -> list[Provider]:
+def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any],
+                    token_factory: Callable[[], str] | None = None) -> list[Provider]:
     from archpal_desktop.core.assistant.bedrock import BedrockProvider
     from archpal_desktop.core.assistant.openai_compat import OpenAICompatProvider
+    from archpal_desktop.core.assistant.relay import RelayProvider
 
     choice = str(settings[cfg.PROVIDER] or "bedrock").strip().lower()
     local = bool(str(settings[cfg.OPENAI_BASE_URL] or "").strip())
+    if str(settings[cfg.COACH_RELAY_URL] or "").strip():
+        # the site's relay is the only way to the site's model: never direct Bedrock, and the
+        # student's local model only when the relay cannot be reached (not when it refuses)
+        fallback = OpenAICompatProvider(settings) if local and settings[cfg.OPENAI_FALLBACK] else None
+        return [RelayProvider(settings, token_factory, offline_fallback=fallback)]
     if choice == "openai":
         return [OpenAICompatProvider(settings)]
     chain: list[Provider] = [BedrockProvider(settings, session_factory)]
