@@ -48,7 +48,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--user-pool-id", help="default: cognito_user_pool_id")
     a.add_argument("--account", default="*", help="AWS account id for the model ARN")
     a.add_argument("--tag", default="sub", help="principal tag that carries the user's sub")
-    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags"), default="all")
+    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags", "relay"), default="all")
+    a.add_argument("--relay", action=argparse.BooleanOptionalAction, default=None,
+                   help="the coach relay set-up (default: when coach_relay_url is set)")
     a.set_defaults(func=cmd_policy)
 
     a = asub.add_parser("doctor", parents=[common],
@@ -178,10 +180,15 @@ def cmd_policy(ctx) -> int:
                                 region=region,
                                 identity_pool_id=a.identity_pool_id or s[cfg.COGNITO_IDENTITY_POOL_ID],
                                 user_pool_id=a.user_pool_id or s[cfg.COGNITO_USER_POOL_ID],
-                                account=a.account, tag=a.tag)
+                                account=a.account, tag=a.tag,
+                                relay=bool(s[cfg.COACH_RELAY_URL]) if a.relay is None else a.relay,
+                                relay_table=s[cfg.COACH_RELAY_TABLE])
     pick = {"user": "user_policy", "role": "identity_pool_role_policy",
-            "trust": "identity_pool_trust_policy", "tags": "principal_tag_map"}
+            "trust": "identity_pool_trust_policy", "tags": "principal_tag_map",
+            "relay": "relay_role_policy"}
     if a.which != "all":
+        if pick[a.which] not in docs and a.which == "relay":
+            raise ConfigError("The coach relay set-up is off.", "Pass --relay or set coach_relay_url.")
         if pick[a.which] not in docs:
             raise ConfigError("No user pool id for the principal tag map.",
                               "Pass --user-pool-id or set cognito_user_pool_id.")
