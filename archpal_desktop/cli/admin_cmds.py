@@ -66,6 +66,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--puts", type=int, default=None, help="PUT/LIST requests per month")
     a.add_argument("--gets", type=int, default=None, help="GET requests per month")
     a.add_argument("--json", action="store_true")
+    from archpal_desktop.core.admin import relay_usage
+    relay_usage.add_arguments(a)
     a.set_defaults(func=cmd_usage)
 
     a = asub.add_parser("export-research", parents=[common],
@@ -205,13 +207,16 @@ def cmd_usage(ctx) -> int:
     prices = {k: v for k, v in (("storage_price", a.storage_price), ("put_price", a.put_price),
                                 ("get_price", a.get_price)) if v is not None}
     cost = u.estimate_cost(data, puts=a.puts, gets=a.gets, **prices)
+    from archpal_desktop.core.admin import relay_usage   # the coach relay's tokens and cost
+    relay = relay_usage.report(a, ctx.settings[cfg.COACH_RELAY_TABLE], _admin_access(ctx).session,
+                               ctx.settings[cfg.AWS_REGION])
     if a.json:
         print(json.dumps({"users": {k: {"objects": v.objects, "bytes": v.bytes}
                                     for k, v in sorted(data.users.items())},
                           "total_objects": data.total_objects, "total_bytes": data.total_bytes,
-                          "cost": cost}, indent=2))
+                          "cost": cost, **({"relay": relay} if relay else {})}, indent=2))
     else:
-        print(u.format_usage(data, cost))
+        print(u.format_usage(data, cost) + (relay_usage.format_relay(relay) if relay else ""))
     return 0
 
 

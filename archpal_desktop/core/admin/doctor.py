@@ -119,6 +119,7 @@ class Doctor:
         if not self.check_bucket(s3):
             return self.checks
         self.check_probe(s3, access)
+        self.check_coach(access)
         if self.admin:
             self.check_bucket_settings(s3)
         return self.checks
@@ -294,6 +295,26 @@ class Doctor:
             self.add(Check("versioning", INFO, f"{(st['versioning'] or 'not enabled').lower()} "
                            "(optional; recommended for data recovery)",
                            setup.replace("' to", " --versioning' to")))
+
+
+    def check_coach(self, access: AwsAccess) -> None:
+        """The coach relay when the site has one; otherwise say what direct access allows."""
+        from archpal_desktop.core.assistant.relay import probe
+
+        url = str(self.settings[cfg.COACH_RELAY_URL] or "")
+        if not url:
+            self.add(Check("coach", WARN if self.admin else INFO, "direct Bedrock access: students' "
+                           "credentials may call the model with any prompt (no coach relay).",
+                           "Deploy the coach relay and set coach_relay_url (docs/ADMIN.md, Coach relay)."))
+            return
+        try:
+            token = access.id_token() if access.id_token else None
+        except ArchPalError:
+            token = None
+        ok, words = probe(url, token)
+        self.add(Check("coach relay", {True: OK, None: INFO, False: FAIL}[ok], words,
+                       "Check coach_relay_url and that the relay's stack uses this user pool "
+                       "and app client (docs/ADMIN.md, Coach relay)."))
 
 
 def run_doctor(settings: cfg.Settings, get_access: Callable[[], AwsAccess], **kwargs: Any

@@ -241,3 +241,27 @@ def token_from_access(access_fn: Callable[[], Any] | None) -> Callable[[], str]:
         getter = getattr(access_fn(), "id_token", None)
         return getter() if callable(getter) else ""
     return token
+
+
+def probe(base_url: str, token: str | None, timeout: float = 5.0) -> tuple[bool | None, str]:
+    """For doctor: is the relay up, and does it accept this student's sign-in? An empty request
+    is sent, so no model call is made and no quota is used. (True, words) / (False, words) /
+    (None, words) when the sign-in could not be tried."""
+    base = base_url.rstrip("/")
+    try:
+        health = requests.get(base + "/healthz", timeout=timeout)
+    except requests.RequestException as exc:
+        return False, f"the coach relay at {base} could not be reached ({type(exc).__name__})."
+    if health.status_code != 200:
+        return False, f"the coach relay at {base} answered {health.status_code} to its health check."
+    if not token:
+        return None, f"the coach relay at {base} answers (sign in to check that it accepts you)."
+    try:
+        resp = requests.post(base + REPLY_PATH, json={"turns": []}, timeout=timeout,
+                             headers={"Authorization": f"Bearer {token}"})
+    except requests.RequestException as exc:
+        return False, f"the coach relay at {base} dropped the request ({type(exc).__name__})."
+    if resp.status_code == 401:
+        return False, (f"the coach relay at {base} does not accept this sign-in: it serves another "
+                       "user pool or app client.")
+    return True, f"the coach relay at {base} answers and accepts your sign-in."
