@@ -15,6 +15,7 @@ most the last reply admitted.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -59,7 +60,9 @@ class Reservation:
 class Quota:
     """Admission and settlement against one table (``dynamodb`` is a boto3 client)."""
 
-    def __init__(self, dynamodb: Any, table: str, *, student_limit: int, site_limit: int):
+    def __init__(self, dynamodb: Any, table: str, *, student_limit: int, site_limit: int,
+                 pool: ThreadPoolExecutor | None = None):
+        self._pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-quota")
         self.db = dynamodb
         self.table = table
         self.student_limit = int(student_limit)
@@ -91,14 +94,22 @@ class Quota:
         day = day_of(now)
         expires = self._expires(day)
         failed = self.db.exceptions.ConditionalCheckFailedException
-        try:
-            self._add(user_key(sub, day), reserve, 1, expires, self.student_limit)
-        except failed:
-            raise QuotaExceeded("student", next_reset(now)) from None
+        # both counters at once (the first words wait on this); whichever refuses, the other's
+        # reservation is given back, so a refused request costs nothing
+        user = self._pool.submit(self._add, user_key(sub, day), reserve, 1, expires, self.student_limit)
         try:
             self._add(site_key(day), reserve, 1, expires, self.site_limit)
+            site_ok = True
         except failed:
-            self._add(user_key(sub, day), -reserve, -1, expires, 0)   # give the student's back
+            site_ok = False
+        try:
+            user.result()
+        except failed:
+            if site_ok:
+                self._add(site_key(day), -reserve, -1, expires, 0)
+            raise QuotaExceeded("student", next_reset(now)) from None
+        if not site_ok:
+            self._add(user_key(sub, day), -reserve, -1, expires, 0)
             raise QuotaExceeded("site", next_reset(now)) from None
         return Reservation(sub, day, reserve)
 

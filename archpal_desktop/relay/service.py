@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,9 +90,11 @@ class RelayService:
         self.session = session or boto3.Session(region_name=config.region)
         self.s3 = self.session.client("s3", region_name=config.region)
         self.jwks = tokens.JwksCache(config.pool_region, config.user_pool_id, None)
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="relay-io")
         self.quota = (Quota(self.session.client("dynamodb", region_name=config.region),
                             config.quota_table, student_limit=config.student_daily_tokens,
-                            site_limit=config.site_daily_tokens) if config.quota_table else None)
+                            site_limit=config.site_daily_tokens, pool=self._pool)
+                      if config.quota_table else None)
         self.provider = BedrockProvider(_model_settings(config), lambda: self.session)
         self._profiles: dict[str, tuple[float, dict | None]] = {}
         self._lock = threading.Lock()
@@ -180,16 +183,20 @@ class RelayService:
 
     def _prepare(self, sub: str, raw: bytes) -> Prepared:
         turns = self.parse_turns(raw)
-        profile = self.profile(sub)
-        system = system_prompt(self.config.system_prompt, profile)
-        request = ChatRequest(system, turns, self.config.temperature, self.config.max_tokens)
+        # the profile is read while the counters are updated: both stand before the first words
+        profile = self._pool.submit(self.profile, sub)
         reservation = None
         if self.quota is not None:
             now = datetime.now(timezone.utc)
+            # the estimate's system part: the persona and the site prompt; a profile adds ~100
+            estimate = self._reserve_estimate(system_prompt(self.config.system_prompt, None), turns) + 200
             try:
-                reservation = self.quota.admit(sub, self._reserve_estimate(system, turns), now)
+                reservation = self.quota.admit(sub, estimate, now)
             except QuotaExceeded as exc:
+                profile.cancel()
                 raise _quota_message(exc, now) from None
+        system = system_prompt(self.config.system_prompt, profile.result())
+        request = ChatRequest(system, turns, self.config.temperature, self.config.max_tokens)
         return Prepared(sub, request, reservation)
 
     # -- the reply --------------------------------------------------------------------------
