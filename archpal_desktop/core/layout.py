@@ -168,8 +168,9 @@ def loads(data: bytes, key: str = "") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadDataError(f"The object{where} is not valid JSON ({exc.msg} at line {exc.lineno}).",
-                           key=key) from exc
+        # exc.msg may end in "at" ("Unterminated string starting at"): say where on its own
+        raise BadDataError(f"The object{where} is not valid JSON ({exc.msg}: line {exc.lineno}, "
+                           f"column {exc.colno}).", key=key) from exc
     except RecursionError as exc:
         raise BadDataError(f"The object{where} is nested too deeply.", key=key) from exc
 
@@ -206,7 +207,11 @@ def message_view(raw: dict) -> tuple[str, str | None]:
 def parse_message(raw: Any, key: str = "") -> dict:
     if not isinstance(raw, dict):
         raise BadDataError(f"A message in {key} is not an object.", key=key)
-    validate_message_id(raw.get("message_id"))
+    if "message_id" not in raw or raw.get("message_id") in (None, ""):
+        raise BadDataError(f"A message in {key} has no message id.", key=key)
+    if not isinstance(raw["message_id"], str) or not _UUID_RE.fullmatch(raw["message_id"]):
+        raise BadDataError(f"A message in {key} has an invalid message id {raw['message_id']!r} "
+                           "(expected a UUID).", key=key)
     if raw.get("role") not in ROLES:
         raise BadDataError(f"Message {raw.get('message_id')} in {key} has an invalid role "
                            f"{raw.get('role')!r}.", key=key)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, 
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
 from archpal_desktop.ui import theme
+from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
 from archpal_desktop.ui.composer import Composer
@@ -58,6 +59,10 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
         self.sync.network_back.connect(self.replies.kick)
+        # every committed write: status bar, list row, and (the student's own) upload
+        self.changes = ChangeBridge(self.store, self)
+        self.changes.changed.connect(self._cache_changed)
+        self.changes.upload_due.connect(lambda: self.sync.sync_now("change"))
         self.status.sync_requested.connect(lambda: self.sync.sync_now("user"))
         self.status.settings_requested.connect(self.open_settings)
         self.status.sign_in_requested.connect(self.sign_in_again)
@@ -310,7 +315,6 @@ class MainWindow(WindowActions, QMainWindow):
             self.search_box.clear()
             self.conversations.select(conv.conversation_id)
             self.composer.edit.setFocus()
-            self.sync.refresh_pending()
         self.tasks.run_db(store.create_conversation, made, self._error("Creating a conversation"))
 
     def step_conversation(self, delta: int) -> None:
@@ -342,7 +346,6 @@ class MainWindow(WindowActions, QMainWindow):
             if cid == self.current_cid:
                 self.title_label.setText(conv.title)
                 self.setWindowTitle(f"{conv.title} — {APP_NAME}")
-            self.sync.refresh_pending()
         self.tasks.run_db(work, done, self._error("Renaming"))
 
     def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:
@@ -374,7 +377,6 @@ class MainWindow(WindowActions, QMainWindow):
                     self.side_stack.setCurrentWidget(self.empty_list)
                     self.composer.load_draft("")
             self.flash(f"Deleted “{conv.title}”.")
-            self.sync.refresh_pending()
         self.tasks.run_db(lambda: store.delete_conversation(cid), done, self._error("Deleting"))
 
     def _save_draft(self, text: str) -> None:
@@ -424,7 +426,6 @@ class MainWindow(WindowActions, QMainWindow):
         else:
             self.chat.append_message(msg)
             self.conversations.select(conv.conversation_id)
-        self.sync.refresh_pending()
 
     def _reply_started(self, msg) -> None:
         if msg.conversation_id == self.current_cid:
@@ -444,8 +445,6 @@ class MainWindow(WindowActions, QMainWindow):
         if not finished:
             self.companion.set_emotion("sad")
 
-    _answered: list = []
-
     def _run_finished(self, result) -> None:
         answered, self._answered = self._answered, []
         touched = {cid for cid, _ in answered}
@@ -453,10 +452,8 @@ class MainWindow(WindowActions, QMainWindow):
             self._refresh_conv(cid)
         if self.current_cid in touched:
             self.reload_current()
-        self.sync.refresh_pending()
+        # saved replies announce themselves (ChangeBridge): their upload is already scheduled
         if result.answered:
-            # replies are saved; upload them soon rather than at the next timer tick
-            QTimer.singleShot(1500, self.sync, lambda: self.sync.sync_now("reply"))
             if not self.isActiveWindow():
                 self.notify("ArchPal answered", "A reply to your message has arrived.")
         if result.waiting and result.offline:
@@ -486,6 +483,12 @@ class MainWindow(WindowActions, QMainWindow):
         last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         if last_reply is not None and last_reply.local_state is None:
             self.companion.set_emotion(last_reply.emotion)
+
+    def _cache_changed(self, changes) -> None:
+        self.sync.refresh_pending()
+        if changes.upload:
+            for cid in changes.conversations:
+                self._refresh_conv(cid)
 
     def _refresh_conv(self, cid: str) -> None:
         store = self.store

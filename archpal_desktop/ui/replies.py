@@ -1,4 +1,4 @@
-"""Getting ArchPal's reply into the window, through the core's reply runner (core.replies).
+"""Getting ArchPal's reply into the window, through the core's reply runner (core.assistant.queue).
 
 ``send`` stores the student's message (and queues it) on the database worker; ``kick`` runs
 ``ReplyRunner.run_pending`` on a network worker, which answers this computer's queue in order
@@ -62,12 +62,10 @@ class ReplyController(QObject):
         store, runner = self.state.store, self.runner
 
         def work():
-            conv = store.get_conversation(cid) if cid else None
-            if conv is None:
-                conv = store.create_conversation()
-            msg = runner.send(conv.conversation_id, text)
-            store.set_draft(conv.conversation_id, "")
-            return store.get_conversation(conv.conversation_id), msg
+            # the core creates the conversation if there is none yet, and clears the draft, in
+            # the one transaction that stores the message
+            msg = runner.send(cid, text)
+            return store.get_conversation(msg.conversation_id), msg
 
         def done(result) -> None:
             conv, msg = result
