@@ -15,8 +15,8 @@ from archpal_desktop.core.assistant import (Cancelled, CancelToken, Finished, St
 from archpal_desktop.core.assistant.prompt import build_request
 from archpal_desktop.core.assistant.relay import QuotaExceededError, token_from_access
 from archpal_desktop.core.errors import AuthExpiredError, OfflineError
-from archpal_desktop.core.replies import ReplyRunner
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.assistant.queue import ReplyRunner
+from archpal_desktop.core.cache.store import Store
 from archpal_desktop.localstack.bedrock import Reply
 from archpal_desktop.localstack.server import free_port
 from tests.relay.conftest import PASSWORD, SITE_PROMPT, REGION
