@@ -99,7 +99,7 @@ class RelayHandler(BaseHTTPRequestHandler):
                 self.service.check_length(length)
             except Refusal as refusal:
                 refusal.sub = sub
-                self.close_connection = True   # the body is not read
+                self._drain(length)
                 raise
             raw = self.rfile.read(length) if length else b""
             prepared = self.service.prepare(self.headers.get("Authorization"), raw)
@@ -109,6 +109,18 @@ class RelayHandler(BaseHTTPRequestHandler):
             self._refuse(refusal)
             return
         self._reply(prepared)
+
+    def _drain(self, length: int) -> None:
+        """Read (and drop) an oversized body so the client sees the 413, not a reset while it is
+        still sending; past a few times the limit, hang up instead."""
+        self.close_connection = True
+        if length > 8 * self.service.config.max_body_bytes:
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                return
+            length -= len(chunk)
 
     def _reply(self, prepared) -> None:
         cancel = CancelToken()

@@ -61,6 +61,26 @@ class Prepared:
     reply_chars: int = 0
 
 
+class RelayJwks(tokens.JwksCache):
+    """The pool's keys, re-downloaded for an unknown key id at most once a minute: a caller
+    sending made-up key ids must not turn every request into a JWKS download."""
+
+    REFRESH_EVERY_S = 60.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._refreshed = float("-inf")
+
+    def keys(self, *, refresh: bool = False):
+        if refresh:
+            now = time.monotonic()
+            if now - self._refreshed < self.REFRESH_EVERY_S:
+                refresh = False
+            else:
+                self._refreshed = now
+        return super().keys(refresh=refresh)
+
+
 def _model_settings(config: RelayConfig) -> cfg.Settings:
     values = {cfg.ANTHROPIC_MODEL: config.model, cfg.ANTHROPIC_TEMPERATURE: config.temperature,
               cfg.ANTHROPIC_MAX_TOKENS: config.max_tokens, cfg.AWS_REGION: config.region}
@@ -89,7 +109,7 @@ class RelayService:
         self.config = config
         self.session = session or boto3.Session(region_name=config.region)
         self.s3 = self.session.client("s3", region_name=config.region)
-        self.jwks = tokens.JwksCache(config.pool_region, config.user_pool_id, None)
+        self.jwks = RelayJwks(config.pool_region, config.user_pool_id, None)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="relay-io")
         self.quota = (Quota(self.session.client("dynamodb", region_name=config.region),
                             config.quota_table, student_limit=config.student_daily_tokens,

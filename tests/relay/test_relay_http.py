@@ -142,8 +142,8 @@ def test_oversized_input_is_413(site):
     assert site.post({"turns": many}).status_code == 413
     resp = site.post({"turns": [{"role": "user", "text": "x" * 2001}]})
     assert resp.status_code == 413 and "2,001 characters" in resp.json()["error"]["message"]
-    resp = site.post({"turns": [QUESTION], "padding": "y" * 60_000})
-    assert resp.status_code == 413
+    resp = site.post({"turns": [QUESTION], "padding": "y" * 400_000})   # the 413 arrives whole
+    assert resp.status_code == 413 and "400,0" in resp.json()["error"]["message"]
     assert site.bedrock.requests == []
 
 
@@ -232,3 +232,24 @@ def test_a_model_error_before_the_stream_is_an_http_error_the_app_can_queue_on(s
 
 def test_health_check_answers(site):
     assert requests.get(site.relay.url + "/healthz", timeout=5).json()["ok"] is True
+
+
+def test_made_up_key_ids_do_not_make_every_request_download_the_keys(site):
+    service = site.relay.service
+    downloads = []
+    real = service.jwks._download
+
+    def counted():   # a counter around the real download (the pool's keys still come from moto)
+        downloads.append(1)
+        return real()
+    service.jwks._download = counted
+    assert site.post({"turns": [QUESTION]}, token=None).status_code == 401
+    for n in range(5):
+        forged = resign(site.token, exp=int(time.time()) + 600)
+        head, rest = forged.split(".", 1)
+        header = json.loads(_b64d(head))
+        header["kid"] = f"made-up-{n}"
+        assert site.post({"turns": [QUESTION]},
+                         token=_b64e(json.dumps(header).encode()) + "." + rest).status_code == 401
+    assert len(downloads) <= 2     # the first keys, then at most one refresh a minute
+    assert site.bedrock.requests == []
