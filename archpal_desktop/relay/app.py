@@ -130,6 +130,7 @@ class RelayHandler(BaseHTTPRequestHandler):
         try:
             first = next(events, None)
             if isinstance(first, StreamError) and not first.started:
+                events.close()   # the reservation is given back before the client hears of it
                 self._refuse(unavailable(first.error))
                 return
             self.send_response(200)
@@ -138,6 +139,7 @@ class RelayHandler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             event = first
+            # the generator settles the quota and logs as it ends, so before the last chunk
             while event is not None:
                 if type(event).__name__ != "Cancelled":
                     self._chunk((json.dumps(event_to_wire(event)) + "\n").encode("utf-8"), cancel)

@@ -59,6 +59,7 @@ class Prepared:
     output_tokens: int = 0
     reply_text: str = ""
     reply_chars: int = 0
+    model_started: bool = False
 
 
 class RelayJwks(tokens.JwksCache):
@@ -224,6 +225,8 @@ class RelayService:
         """The model's events; settles the quota and writes the log line when it ends."""
         try:
             for event in self.provider.stream(prepared.request, cancel):
+                if not isinstance(event, StreamError):
+                    prepared.model_started = True
                 if isinstance(event, Usage):
                     prepared.input_tokens += event.input_tokens
                     prepared.output_tokens += event.output_tokens
@@ -233,6 +236,7 @@ class RelayService:
                         prepared.reply_text += event.text
                 elif isinstance(event, StreamError):
                     prepared.outcome = f"error:{event.error.code}"
+                    prepared.model_started = prepared.model_started or event.started
                 elif isinstance(event, Finished):
                     prepared.outcome = "ok"
                 elif isinstance(event, Cancelled):
@@ -246,7 +250,9 @@ class RelayService:
     def finish(self, prepared: Prepared) -> None:
         if prepared.reservation is not None and self.quota is not None:
             used_in, used_out = prepared.input_tokens, prepared.output_tokens
-            if prepared.outcome != "ok" and not (used_in or used_out):
+            if not prepared.model_started:
+                used_in = used_out = 0      # refused by the model before it began: nothing used
+            elif prepared.outcome != "ok" and not (used_in or used_out):
                 # a stopped or failed reply sends no usage: count what it may have cost
                 used_in = prepared.reservation.tokens - self.config.max_tokens
                 used_out = prepared.reply_chars // 3 + 1

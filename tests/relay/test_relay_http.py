@@ -228,6 +228,7 @@ def test_a_model_error_before_the_stream_is_an_http_error_the_app_can_queue_on(s
     resp = site.post({"turns": [QUESTION]})
     assert resp.status_code == 502
     assert resp.json()["error"]["code"] == "access_denied" and "not allowed" in resp.json()["error"]["message"]
+    assert site.relay.service.quota.used(site.sub) == 0     # the reservation was given back
 
 
 def test_health_check_answers(site):
