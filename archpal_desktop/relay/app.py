@@ -19,7 +19,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from archpal_desktop.core.assistant.events import CancelToken, StreamError
+from archpal_desktop.core.assistant.events import Cancelled, CancelToken, Event, Finished, StreamError
 from archpal_desktop.core.assistant.relay import CONTENT_TYPE, REPLY_PATH, event_to_wire
 from archpal_desktop.relay.service import Refusal, RelayService, unavailable
 
@@ -28,6 +28,10 @@ log = logging.getLogger("archpal.relay")
 
 class _Gone(Exception):
     pass
+
+
+def _line(event: Event) -> bytes:
+    return (json.dumps(event_to_wire(event)) + "\n").encode("utf-8")
 
 
 def watch_disconnect(conn: socket.socket, cancel: CancelToken, done: threading.Event) -> threading.Thread:
@@ -138,12 +142,17 @@ class RelayHandler(BaseHTTPRequestHandler):
             self.send_header("Transfer-Encoding", "chunked")
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            event = first
-            # the generator settles the quota and logs as it ends, so before the last chunk
+            event, terminal = first, None
             while event is not None:
-                if type(event).__name__ != "Cancelled":
-                    self._chunk((json.dumps(event_to_wire(event)) + "\n").encode("utf-8"), cancel)
+                if isinstance(event, (Finished, StreamError)):
+                    terminal = event   # sent once the quota is settled and the request logged
+                elif not isinstance(event, Cancelled):
+                    self._chunk(_line(event), cancel)
                 event = next(events, None)
+            # the generator has ended: a client that hangs up on the final event finds the
+            # counters and the log already written
+            if terminal is not None:
+                self._chunk(_line(terminal), cancel)
             self.wfile.write(b"0\r\n\r\n")
         except _Gone:
             self.close_connection = True

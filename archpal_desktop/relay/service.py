@@ -60,6 +60,7 @@ class Prepared:
     reply_text: str = ""
     reply_chars: int = 0
     model_started: bool = False
+    finished: bool = False          # the model's reply completed (a later hang-up changes nothing)
 
 
 class RelayJwks(tokens.JwksCache):
@@ -238,12 +239,12 @@ class RelayService:
                     prepared.outcome = f"error:{event.error.code}"
                     prepared.model_started = prepared.model_started or event.started
                 elif isinstance(event, Finished):
-                    prepared.outcome = "ok"
+                    prepared.outcome, prepared.finished = "ok", True
                 elif isinstance(event, Cancelled):
                     prepared.outcome = "cancelled"
                 yield event
         finally:
-            if cancel.cancelled and prepared.outcome == "ok":
+            if cancel.cancelled and prepared.outcome == "ok" and not prepared.finished:
                 prepared.outcome = "cancelled"
             self.finish(prepared)
 
