@@ -59,7 +59,8 @@ class LocalRelay:
     def reconfigure(self, **changes: Any) -> None:
         """Tests: another limit or prompt, same table and port."""
         self.config = replace(self.config, **changes)
-        self.service = RelayService(self.config)
+        old, self.service = self.service, RelayService(self.config)
+        old.close()
         if self._httpd is not None:
             self._httpd.RequestHandlerClass.service = self.service
 
@@ -68,6 +69,7 @@ class LocalRelay:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        self.service.close()
 
     close = stop
 

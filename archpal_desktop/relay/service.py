@@ -121,6 +121,10 @@ class RelayService:
         self._profiles: dict[str, tuple[float, dict | None]] = {}
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Stop the I/O threads (the local backend stops its relay; a Lambda never does)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     # -- checks -----------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> str:
         scheme, _, token = (authorization or "").partition(" ")

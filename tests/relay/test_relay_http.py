@@ -217,9 +217,7 @@ def test_every_request_is_logged_without_text_unless_the_site_turns_it_on(site, 
 
 
 def _wait_lines(caplog, n: int) -> list[dict]:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(_log_lines(caplog)) < n:
-        time.sleep(0.02)
+    # no waiting needed: a refusal is logged before it is sent, a reply before its final event
     return _log_lines(caplog)
 
 
