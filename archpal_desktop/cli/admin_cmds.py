@@ -183,8 +183,8 @@ def cmd_policy(ctx) -> int:
                                 identity_pool_id=a.identity_pool_id or s[cfg.COGNITO_IDENTITY_POOL_ID],
                                 user_pool_id=a.user_pool_id or s[cfg.COGNITO_USER_POOL_ID],
                                 account=a.account, tag=a.tag,
-                                relay=bool(s[cfg.COACH_RELAY_URL]) if a.relay is None else a.relay,
-                                relay_table=s[cfg.COACH_RELAY_TABLE])
+                                relay=bool(s.coach_relay_url) if a.relay is None else a.relay,
+                                relay_table=s.coach_relay_table)
     pick = {"user": "user_policy", "role": "identity_pool_role_policy",
             "trust": "identity_pool_trust_policy", "tags": "principal_tag_map",
             "relay": "relay_role_policy"}
@@ -208,7 +208,7 @@ def cmd_usage(ctx) -> int:
                                 ("get_price", a.get_price)) if v is not None}
     cost = u.estimate_cost(data, puts=a.puts, gets=a.gets, **prices)
     from archpal_desktop.core.admin import relay_usage   # the coach relay's tokens and cost
-    relay = relay_usage.report(a, ctx.settings[cfg.COACH_RELAY_TABLE], _admin_access(ctx).session,
+    relay = relay_usage.report(a, ctx.settings.coach_relay_table, _admin_access(ctx).session,
                                ctx.settings[cfg.AWS_REGION])
     if a.json:
         print(json.dumps({"users": {k: {"objects": v.objects, "bytes": v.bytes}

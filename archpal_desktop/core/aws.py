@@ -83,7 +83,7 @@ def use_fast_timestamps(session: boto3.Session) -> None:
 
 
 def s3_client(access: AwsAccess, settings: cfg.Settings, **config_kwargs):
-    pool = int(config_kwargs.pop("pool", settings[cfg.SYNC_PARALLELISM]) or 16)
+    pool = int(config_kwargs.pop("pool", 0) or settings.sync_parallelism)
     use_fast_timestamps(access.session)
     return access.session.client("s3", region_name=settings.s3_region(),
                                  config=client_config(pool=pool, **config_kwargs))

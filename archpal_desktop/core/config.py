@@ -195,6 +195,67 @@ class Settings:
         keys = list(DEFAULTS) + sorted(k for k in self._values if k not in DEFAULTS)
         return [(k, self[k], self.source(k)) for k in keys]
 
+    # -- typed readers: each setting's type and default in one place (git-cola's prefs) ---------
+    def _int(self, key: str, minimum: int = 0) -> int:
+        """An integer setting; 0 or empty means its default (as the settings file documents)."""
+        return max(minimum, int(self[key] or DEFAULTS[key]))
+
+    def _text(self, key: str) -> str:
+        return str(self[key] or "").strip()
+
+    @property
+    def bucket(self) -> str:
+        return self._text(S3_BUCKET_NAME)
+
+    @property
+    def aws_region(self) -> str:
+        return self._text(AWS_REGION) or DEFAULTS[AWS_REGION]
+
+    @property
+    def sync_interval_seconds(self) -> int:
+        return self._int(SYNC_INTERVAL_SECONDS, minimum=15)
+
+    @property
+    def sync_parallelism(self) -> int:
+        return self._int(SYNC_PARALLELISM, minimum=1)
+
+    @property
+    def anthropic_max_tokens(self) -> int:
+        return self._int(ANTHROPIC_MAX_TOKENS, minimum=1)
+
+    @property
+    def font_size(self) -> int:
+        return int(self[FONT_SIZE] or 0)  # 0: the system's size
+
+    @property
+    def theme(self) -> str:
+        return self._text(THEME) or DEFAULTS[THEME]
+
+    @property
+    def provider(self) -> str:
+        return (self._text(PROVIDER) or DEFAULTS[PROVIDER]).lower()
+
+    @property
+    def openai_base_url(self) -> str:
+        return self._text(OPENAI_BASE_URL).rstrip("/")
+
+    @property
+    def openai_model(self) -> str:
+        return self._text(OPENAI_MODEL)
+
+    @property
+    def coach_relay_url(self) -> str:
+        return self._text(COACH_RELAY_URL).rstrip("/")
+
+    @property
+    def coach_relay_table(self) -> str:
+        return self._text(COACH_RELAY_TABLE)
+
+    @property
+    def allowed_email_domains(self) -> list[str]:
+        return [str(d).strip().lower().lstrip("@") for d in self[ALLOWED_EMAIL_DOMAINS] or []
+                if str(d).strip()]
+
     def data_dir(self) -> Path:
         custom = self[DATA_DIR]
         return Path(custom).expanduser() if custom else paths.user_data_dir()

@@ -12,9 +12,10 @@ import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, Mapping
 
 from archpal_desktop.core.errors import BadDataError
+from archpal_desktop.core.documents import MessageDoc, Tombstone, TombstonesDoc
 
 USERS_PREFIX = "users/"
 #: our own key, never written by the web app: desktop deletions waiting for the remote to catch up
@@ -189,11 +190,12 @@ def split_inline_emotion(content: str) -> tuple[str, str | None]:
     return content[: match.start()].rstrip(), match.group(1)
 
 
-def message_view(raw: dict) -> tuple[str, str | None]:
+def message_view(raw: Mapping[str, Any]) -> tuple[str, str | None]:
     """The text and emotion to show for a stored message, without rewriting it."""
     content = raw.get("content")
     content = content if isinstance(content, str) else ""
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    found = raw.get("metadata")
+    meta: dict = found if isinstance(found, dict) else {}
     emotion = meta.get("emotion") if meta.get("emotion") in EMOTIONS else None
     if raw.get("role") == "assistant":
         clean, inline = split_inline_emotion(content)
@@ -314,17 +316,17 @@ def parse_tombstones(data: bytes | dict, key: str = "") -> dict[str, dict]:
     return out
 
 
-def tombstones_doc(tombstones: dict[str, dict]) -> dict:
-    return {"format": "archpal-desktop-tombstones", "version": 1,
-            "tombstones": {cid: tombstones[cid] for cid in sorted(tombstones)}}
+def tombstones_doc(tombstones: Mapping[str, Tombstone | dict]) -> TombstonesDoc:
+    ordered: dict[str, Tombstone] = {cid: Tombstone(**tombstones[cid]) for cid in sorted(tombstones)}
+    return {"format": "archpal-desktop-tombstones", "version": 1, "tombstones": ordered}
 
 
 CONVERSATION_FIELDS = ("conversation_id", "user_id", "created_at", "messages", "metadata",
                        "last_updated")
 
 
-def conversation_doc(conversation_id: str, user_id: str, created_at: str, messages: list[dict],
-                     last_updated: str, metadata: dict | None = None,
+def conversation_doc(conversation_id: str, user_id: str | None, created_at: str | None,
+                     messages: list[dict], last_updated: str | None, metadata: dict | None = None,
                      extra: dict | None = None) -> dict:
     """A conversation file in the web app's field order; unknown fields (``extra``) follow."""
     doc = {"conversation_id": conversation_id, "user_id": user_id, "created_at": created_at,
@@ -348,7 +350,7 @@ def index_entry(conversation_id: str, created_at: str, last_updated: str, messag
 
 def new_message(role: str, content: str, *, message_id: str, timestamp: str, course_number: str,
                 message_index: int, model: str | None = None, emotion: str | None = None,
-                extra_metadata: dict | None = None) -> dict:
+                extra_metadata: dict | None = None) -> MessageDoc:
     """A message exactly as the web app writes it (metadata key order included)."""
     meta: dict[str, Any] = {}
     if role == "assistant":
@@ -360,5 +362,6 @@ def new_message(role: str, content: str, *, message_id: str, timestamp: str, cou
     for k, v in (extra_metadata or {}).items():
         meta.setdefault(k, v)
     meta["message_index"] = message_index
+    # extra metadata keys beyond the typed ones are kept (the web app may add some)
     return {"message_id": message_id, "role": role, "content": content, "timestamp": timestamp,
-            "metadata": meta}
+            "metadata": meta}  # type: ignore[typeddict-item]

@@ -95,8 +95,9 @@ def merge_conversation(a: dict, b: dict) -> dict:
     messages = merge_messages(a.get("messages", []), b.get("messages", []))
     created = _earliest(a.get("created_at"), b.get("created_at")) or a.get("created_at") or b.get("created_at")
     updated = _latest(a.get("last_updated"), b.get("last_updated"))
-    meta_a = a.get("metadata") if isinstance(a.get("metadata"), dict) else {}
-    meta_b = b.get("metadata") if isinstance(b.get("metadata"), dict) else {}
+    found_a, found_b = a.get("metadata"), b.get("metadata")
+    meta_a: dict = found_a if isinstance(found_a, dict) else {}
+    meta_b: dict = found_b if isinstance(found_b, dict) else {}
     extra_a = {k: v for k, v in a.items() if k not in layout.CONVERSATION_FIELDS}
     extra_b = {k: v for k, v in b.items() if k not in layout.CONVERSATION_FIELDS}
     return layout.conversation_doc(

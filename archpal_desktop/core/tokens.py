@@ -105,7 +105,7 @@ class JwksCache:
             raise TokenError("The user pool's sign-in keys are not valid JSON.") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
             raise TokenError("The user pool's sign-in keys are malformed.")
-        if self._file:
+        if self._file and self._cache_dir is not None:
             paths.ensure_private_dir(self._cache_dir)
             paths.atomic_write(self._file, json.dumps(doc).encode("utf-8"))
         return doc
@@ -151,7 +151,7 @@ def verify(token: str, *, jwks: JwksCache, client_id: str, token_use: str) -> di
     try:
         claims = jwt.decode(token, key, algorithms=["RS256"], audience=audience,
                             issuer=issuer(jwks.region, jwks.pool_id), leeway=LEEWAY,
-                            options=options)
+                            options=options)  # type: ignore[arg-type]
     except jwt.ExpiredSignatureError:
         raise TokenError("The sign-in token has expired.", "Sign in again.") from None
     except jwt.InvalidAudienceError:

@@ -137,22 +137,47 @@ def _is_gui_test(request) -> bool:
     return "qapp" in request.fixturenames or "qtbot" in request.fixturenames
 
 
-@pytest.fixture(autouse=True)
-def _no_dangling_threads(request):
-    """Threads the app starts (named archpal-*) or any non-daemon thread must be gone at the end.
-    Pool threads that once ran Python show up as _DummyThread and are left to their pools (the
-    task runner's own fixture checks those were drained)."""
-    before = set(threading.enumerate())
-    yield
-    if not _is_gui_test(request):
-        return
+def threads_left(before: set, grace: float = 10) -> list[threading.Thread]:
+    """Threads started since ``before`` and still running: the app's own (named archpal-*) and
+    any non-daemon one. Pool threads that once ran Python show up as _DummyThread and are left
+    to their pools (the task runner's own fixture checks those were drained)."""
     left = [t for t in threading.enumerate() if t not in before and t.is_alive()
             and not isinstance(t, threading._DummyThread)
             and (t.name.startswith("archpal-") or not t.daemon)]
     for t in left:  # let a thread that is on its way out finish (a join, not a timing check)
-        t.join(10)
-    left = [t for t in left if t.is_alive()]
-    assert not left, f"threads left running after the test: {[t.name for t in left]}"
+        t.join(grace)
+    return [t for t in left if t.is_alive()]
+
+
+def timers_active(started: list) -> list:
+    """The timers of ``started`` still running (a timer deleted with its owner is fine)."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    active = []
+    for timer in started:
+        try:
+            if timer.isActive():
+                active.append(timer)
+        except RuntimeError:
+            pass
+    return active
+
+
+def windows_shown(before: set[int]) -> list:
+    """Top-level windows opened since ``before`` that are still shown."""
+    app = QApplication.instance()
+    if app is None:
+        return []
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return [w for w in app.topLevelWidgets() if id(w) not in before and w.isVisible()]
+
+
+@pytest.fixture(autouse=True)
+def _no_dangling_threads(request):
+    before = set(threading.enumerate())
+    yield
+    if _is_gui_test(request):
+        left = threads_left(before)
+        assert not left, f"threads left running after the test: {[t.name for t in left]}"
 
 
 @pytest.fixture(autouse=True)
@@ -170,14 +195,7 @@ def _no_dangling_timers(request, monkeypatch):
     monkeypatch.setattr(QTimer, "start", start)
     yield
     monkeypatch.setattr(QTimer, "start", original)
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    active = []
-    for timer in started:
-        try:
-            if timer.isActive():
-                active.append(timer)
-        except RuntimeError:  # deleted with its owner: fine
-            pass
+    active = timers_active(started)
     for timer in active:
         timer.stop()
     assert not active, f"{len(active)} QTimer(s) still active after the test: " + \
@@ -193,12 +211,7 @@ def _no_dangling_widgets(request):
     app = QApplication.instance()
     before = set(map(id, app.topLevelWidgets())) if app else set()
     yield
-    app = QApplication.instance()
-    if app is None:
-        return
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    shown = [w for w in app.topLevelWidgets() if id(w) not in before and w.isVisible()]
+    shown = windows_shown(before)
     for w in shown:
         w.close()
-    assert not shown, "windows left open after the test: " + \
-        ", ".join(type(w).__name__ for w in shown)
+    assert not shown, "windows left open after the test: " + ", ".join(type(w).__name__ for w in shown)

@@ -301,7 +301,7 @@ class Doctor:
         """The coach relay when the site has one; otherwise say what direct access allows."""
         from archpal_desktop.core.assistant.relay import probe
 
-        url = str(self.settings[cfg.COACH_RELAY_URL] or "")
+        url = self.settings.coach_relay_url
         if not url:
             self.add(Check("coach", WARN if self.admin else INFO, "direct Bedrock access: students' "
                            "credentials may call the model with any prompt (no coach relay).",

@@ -30,9 +30,9 @@ def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any],
     from archpal_desktop.core.assistant.openai_compat import OpenAICompatProvider
     from archpal_desktop.core.assistant.relay import RelayProvider
 
-    choice = str(settings[cfg.PROVIDER] or "bedrock").strip().lower()
-    local = bool(str(settings[cfg.OPENAI_BASE_URL] or "").strip())
-    if str(settings[cfg.COACH_RELAY_URL] or "").strip():
+    choice = settings.provider
+    local = bool(settings.openai_base_url)
+    if settings.coach_relay_url:
         # the site's relay is the only way to the site's model: never direct Bedrock, and the
         # student's local model only when the relay cannot be reached (not when it refuses)
         fallback = OpenAICompatProvider(settings) if local and settings[cfg.OPENAI_FALLBACK] else None

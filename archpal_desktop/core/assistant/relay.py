@@ -138,7 +138,7 @@ class RelayProvider:
                  offline_fallback: Provider | None = None, connect_timeout: float = 5.0,
                  read_timeout: float = 120.0):
         self.settings = settings
-        self.url = str(settings[cfg.COACH_RELAY_URL] or "").rstrip("/") + REPLY_PATH
+        self.url = settings.coach_relay_url + REPLY_PATH
         self.token_factory = token_factory
         self.offline_fallback = offline_fallback
         self.timeout = (connect_timeout, read_timeout)

@@ -67,8 +67,7 @@ def check_email(settings: cfg.Settings, email: str) -> str:
     if not _EMAIL_RE.match(email):
         raise AuthInputError("That is not an e-mail address.", "Type it as name@university.edu.",
                              field="email")
-    allowed = [d.strip().lower().lstrip("@") for d in settings[cfg.ALLOWED_EMAIL_DOMAINS] or []
-               if d.strip()]
+    allowed = settings.allowed_email_domains
     domain = email.rsplit("@", 1)[1]
     if allowed and domain not in allowed:
         listed = ", ".join("@" + d for d in allowed)
@@ -349,6 +348,7 @@ class AuthSession:
             self.ensure_fresh()
             if self._access is not None and self._access.sub == self.sub:
                 return self._access
+            assert self.sub is not None  # ensure_fresh() signed in or raised
             identity_pool = self.settings[cfg.COGNITO_IDENTITY_POOL_ID]
             if identity_pool:
                 creds = IdentityPoolCredentials(identity_pool_id=identity_pool,

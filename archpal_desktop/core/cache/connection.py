@@ -46,15 +46,15 @@ class Connection(sqlite3.Connection):
                 "({}); ask the Store for this thread's own connection (store.conn)".format(
                     threading.current_thread().name))
 
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         self._check()
         return super().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         self._check()
         return super().executemany(sql, parameters)
 
-    def executescript(self, script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
         self._check()
         return super().executescript(script)
 
@@ -185,7 +185,7 @@ class Transaction:
     of the outermost transaction (change announcements, see cache.changes)."""
 
     def __init__(self, conn: Connection, lock: threading.RLock,
-                 on_commit: Callable[[], None] | None = None,
+                 on_commit: Callable[[], object] | None = None,
                  on_rollback: Callable[[], None] | None = None):
         self.conn = conn
         self.lock = lock

@@ -18,14 +18,14 @@ from archpal_desktop.core.errors import BadDataError
 def _v1(db: sqlite_utils.Database) -> None:
     """The first schema: profile, conversations, messages, sync state, tombstones, kv."""
     # raw: info.json exactly as the web app writes it; local_rev > pushed_rev: to upload
-    db["profile"].create({"sub": str, "raw": str, "local_rev": int, "pushed_rev": int}, pk="sub",
+    db.table("profile").create({"sub": str, "raw": str, "local_rev": int, "pushed_rev": int}, pk="sub",
                          not_null={"raw", "local_rev", "pushed_rev"},
                          defaults={"local_rev": 0, "pushed_rev": 0})
     # title/created_at/last_updated: the index entry's values (what lists show); updated_key:
     # last_updated as a sortable instant; file_meta: the file's own created_at, last_updated,
     # metadata and unknown fields; index_extra: unknown fields of the index entry, kept whole;
     # remote_count: message_count as the remote index states it
-    db["conversations"].create(
+    db.table("conversations").create(
         {"conversation_id": str, "title": str, "created_at": str, "last_updated": str,
          "updated_key": str, "message_count": int, "file_meta": str, "index_extra": str,
          "remote_count": int, "file_missing": int, "deleted": int, "local_rev": int,
@@ -35,26 +35,26 @@ def _v1(db: sqlite_utils.Database) -> None:
         defaults={"title": "", "created_at": "", "last_updated": "", "updated_key": "",
                   "message_count": 0, "file_meta": "{}", "index_extra": "{}", "file_missing": 0,
                   "deleted": 0, "local_rev": 0, "pushed_rev": 0})
-    db["conversations"].create_index(["deleted", "updated_key"], index_name="conversations_updated")
+    db.table("conversations").create_index(["deleted", "updated_key"], index_name="conversations_updated")
     # content: clean text (legacy inline emotion removed); raw: the message as S3 holds it,
     # unknown fields included; local_state: NULL | waiting | streaming | failed
-    db["messages"].create(
+    db.table("messages").create(
         {"message_id": str, "conversation_id": str, "role": str, "content": str, "emotion": str,
          "timestamp": str, "ts_key": str, "raw": str, "local_state": str}, pk="message_id",
         not_null={"conversation_id", "role", "content", "timestamp", "ts_key", "raw"})
-    db["messages"].create_index(["conversation_id", "ts_key", "message_id"], index_name="messages_order")
+    db.table("messages").create_index(["conversation_id", "ts_key", "message_id"], index_name="messages_order")
     # base: JSON of what we merged against (message ids, index entries)
-    db["sync_state"].create({"key": str, "etag": str, "base": str, "updated_at": str}, pk="key")
-    db["tombstones"].create({"conversation_id": str, "deleted_at": str, "message_ids": str,
+    db.table("sync_state").create({"key": str, "etag": str, "base": str, "updated_at": str}, pk="key")
+    db.table("tombstones").create({"conversation_id": str, "deleted_at": str, "message_ids": str,
                              "pushed": int}, pk="conversation_id",
                             not_null={"deleted_at", "message_ids", "pushed"},
                             defaults={"message_ids": "[]", "pushed": 0})
-    db["kv"].create({"key": str, "value": str}, pk="key")
+    db.table("kv").create({"key": str, "value": str}, pk="key")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     """Full-text search over every message (FTS5, kept in step by triggers)."""
-    db["messages"].enable_fts(["content"], fts_version="FTS5", create_triggers=True,
+    db.table("messages").enable_fts(["content"], fts_version="FTS5", create_triggers=True,
                               tokenize="unicode61 remove_diacritics 2")
 
 
@@ -65,23 +65,23 @@ def _v3(db: sqlite_utils.Database) -> None:
     conversations.add_column("bad_remote", str)
     # 1 while a title set on this device has not been merged into the index yet
     conversations.add_column("title_dirty", int, not_null_default=0)
-    db["bad_objects"].create({"key": str, "etag": str, "error": str, "seen_at": str}, pk="key",
+    db.table("bad_objects").create({"key": str, "etag": str, "error": str, "seen_at": str}, pk="key",
                              not_null={"error", "seen_at"})
 
 
 def _v4(db: sqlite_utils.Database) -> None:
     """This device's reply queue (core.assistant.queue), which never leaves the device.
     Created by the reply runner itself before, with IF NOT EXISTS: kept if it is there."""
-    if db["reply_queue"].exists():
+    if db.table("reply_queue").exists():
         return
     # state: waiting | answering | failed | done
-    db["reply_queue"].create(
+    db.table("reply_queue").create(
         {"user_message_id": str, "conversation_id": str, "device_id": str, "seq": int, "state": str,
          "reply_message_id": str, "claimed_by": str, "attempts": int, "last_error": str,
          "created_at": str}, pk="user_message_id",
         not_null={"conversation_id", "device_id", "seq", "state", "attempts", "created_at"},
         defaults={"state": "waiting", "attempts": 0})
-    db["reply_queue"].create_index(["state", "seq"], index_name="reply_queue_state", if_not_exists=True)
+    db.table("reply_queue").create_index(["state", "seq"], index_name="reply_queue_state", if_not_exists=True)
 
 
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache.changes import ChangeLog, Changes
@@ -225,7 +225,8 @@ class Store:
               "ORDER BY ts_key, message_id"
         rows = self.conn.execute(sql, (cid,)).fetchall()
         if with_raw:
-            return [Message(*row[:7], json.loads(row[7])) for row in rows]
+            return [Message(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]))
+                    for row in rows]
         return [Message(*row) for row in rows]  # straight from tuples: this is the hot path
 
     def get_message(self, message_id: str) -> Message | None:
@@ -308,7 +309,7 @@ class Store:
             "local_rev=local_rev+1 WHERE conversation_id=?",
             (last, layout.ts_key(last), json.dumps(meta), count, cid))
 
-    def _upsert_raw(self, cid: str, raw: dict, *, local_state: str | None = None,
+    def _upsert_raw(self, cid: str, raw: Mapping[str, Any], *, local_state: str | None = None,
                     keep_state: bool = False) -> bool:
         """Insert or update one message from its S3 form; returns True if anything changed."""
         text, emotion = layout.message_view(raw)

@@ -104,7 +104,7 @@ class SyncTables:
 
     def has_file_content(self, cid: str) -> bool:
         row = self.conversation_row(cid)
-        return bool(row) and not row["file_missing"]
+        return row is not None and not row["file_missing"]
 
     def known_counts(self) -> dict[str, int]:
         """True message counts of the conversations whose file content we hold: merged from

@@ -87,6 +87,7 @@ class ConversationStep:
                             continue
                         raise outcome
                     doc, normalized, etag = outcome
+                    cid = doc["conversation_id"]  # parse_conversation checked it is the key's
                     fetched[cid] = (doc, etag)
                     if cid in tombs:
                         batch.flush()  # may talk to S3: never while holding the cache
@@ -114,9 +115,10 @@ class ConversationStep:
         apply_arrived()
         # deletions made here (or on another desktop) for files we did not need to GET
         for cid, tomb in tombs.items():
-            obj = remote_files.get(cid)
-            if cid in fetched or obj is None:
+            found = remote_files.get(cid)
+            if cid in fetched or found is None:
                 continue
+            obj = found
             etag, base = self.tables.state(obj.key)
             base_ids = set((base or {}).get("ids", [])) if etag == obj.etag else None
             if base_ids is not None and merge.is_deleted(tomb, base_ids) and \
@@ -127,8 +129,8 @@ class ConversationStep:
             key = layout.conversation_key(self.sub, cid)
             if cid in remote_files:
                 continue
-            tomb = tombs.get(cid)
-            if tomb and merge.is_deleted(tomb, self.tables.all_message_ids(cid)):
+            left = tombs.get(cid)
+            if left and merge.is_deleted(left, self.tables.all_message_ids(cid)):
                 self.tables.remove_conversation(cid, key)
                 result.deleted_local.append(cid)
                 continue

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache import Store, SyncTables
 from archpal_desktop.core.errors import ArchPalError
-from archpal_desktop.core.sync.conditional import MAX_CONFLICT_RETRIES, backoff_seconds
+from archpal_desktop.core.sync.conditional import MAX_CONFLICT_RETRIES
 from archpal_desktop.core.sync.conversations import PULL_GROUP, ConversationStep
 from archpal_desktop.core.sync.downloads import HEARTBEAT, Pool
 from archpal_desktop.core.sync.index import IndexStep
@@ -143,9 +143,6 @@ class SyncEngine:
         self.conversations.start_early(page, states)
 
     # -- what the steps share ------------------------------------------------------------------
-    def backoff(self, attempt: int) -> None:
-        self.sleep(backoff_seconds(attempt))
-
     def is_bad(self, key: str, obj: RemoteObject | None) -> bool:
         bad = self.tables.bad_etag(key)
         return bad is not None and obj is not None and bad == obj.etag
@@ -209,11 +206,8 @@ def sync_once(store: Store, access: Any, settings: Any, progress: Progress | Non
               on_ready: Callable[[], None] | None = None) -> SyncResult:
     """One full sync of ``store`` with the user's S3 prefix. ``on_ready()`` is called once the
     S3 client exists (botocore has loaded its models), before the first request."""
-    from archpal_desktop.core import config as cfg
-
     remote = make_remote(access, settings)
     if on_ready is not None:
         on_ready()
-    engine = SyncEngine(store, remote, progress=progress,
-                        parallelism=int(settings[cfg.SYNC_PARALLELISM] or 16))
+    engine = SyncEngine(store, remote, progress=progress, parallelism=settings.sync_parallelism)
     return engine.sync()

@@ -7,6 +7,7 @@ leaves the account locked."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -53,7 +54,7 @@ class SyncLock:
             self._fd = None
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows builds
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows builds
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.errors import (ConflictError, NotFoundError, OfflineError,
-                                         ServiceUnavailableError, map_exception)
+                                         ServiceUnavailableError, map_exception, mapped)
 
 #: keys sent as they are in a URL path (the app's keys: ids are validated to these characters)
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9._/-]+")
@@ -126,7 +126,7 @@ class Remote:
         caller can start on them while the rest is listed)."""
         out: dict[str, RemoteObject] = {}
         token = None
-        try:
+        with mapped(key=self.prefix):
             while True:
                 kwargs = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": self.page_size}
                 if token:
@@ -141,8 +141,6 @@ class Remote:
                 if on_page is not None:
                     on_page(objects)
                 token = page.get("NextContinuationToken")
-        except Exception as exc:
-            raise map_exception(exc, key=self.prefix) from exc
 
     def get(self, key: str) -> tuple[bytes, str]:
         """The object's bytes (at most MAX_OBJECT_BYTES + 1 of them) and its ETag."""
@@ -191,13 +189,12 @@ class Remote:
 
         base, region, service = target
         request = AWSRequest(method="GET", url=base + key)
-        try:
+        with mapped(key=key):
             # refreshed here when they are about to expire, as for the client's own calls
             frozen = self._credentials.get_frozen_credentials()
             S3SigV4Auth(frozen, service, region).add_auth(request)
-        except Exception as exc:
-            raise map_exception(exc, key=key) from exc
         prepared = request.prepare()
+        assert self._http is not None  # _object_target() is None without an HTTP session
         prepared.stream_output = True  # read at most the size limit, never a runaway body
         self._tally("get")
         try:
