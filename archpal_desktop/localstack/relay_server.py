@@ -62,7 +62,7 @@ class LocalRelay:
         old, self.service = self.service, RelayService(self.config)
         old.close()
         if self._httpd is not None:
-            self._httpd.RequestHandlerClass.service = self.service
+            setattr(self._httpd.RequestHandlerClass, "service", self.service)
 
     def stop(self) -> None:
         if self._httpd is not None:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 import boto3
 
@@ -226,7 +226,7 @@ class RelayService:
         return Prepared(sub, request, reservation)
 
     # -- the reply --------------------------------------------------------------------------
-    def reply(self, prepared: Prepared, cancel: CancelToken) -> Iterator[Event]:
+    def reply(self, prepared: Prepared, cancel: CancelToken) -> Generator[Event, None, None]:
         """The model's events; settles the quota and writes the log line when it ends."""
         try:
             for event in self.provider.stream(prepared.request, cancel):

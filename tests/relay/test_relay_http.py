@@ -57,7 +57,7 @@ def test_a_client_system_turn_is_refused_and_never_reaches_the_model(site):
 
 
 def test_the_reply_streams_as_the_model_produces_it(site):
-    site.bedrock.script(Reply(text="one two three four five six seven", piece_size=4, delay=0.15))
+    site.bedrock.script(Reply(text="one two three four five six seven", piece_size=4, delay=0.08))
     resp = site.post({"turns": [QUESTION]}, stream=True)
     lines = resp.iter_lines()
     first = next(line for line in lines if b'"delta"' in line)
