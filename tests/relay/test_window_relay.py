@@ -59,6 +59,17 @@ def test_demo_window_replies_and_stops_through_the_relay(qtbot, qapp, tmp_path, 
         qtbot.waitUntil(lambda: slow.done.is_set(), timeout=10000)
         assert slow.disconnected and not slow.finished
         qtbot.waitUntil(lambda: not w.composer.stop_button.isVisible(), timeout=10000)
+
+        # over today's quota: the student reads why and when, and the message waits
+        ctx.demo.relay.reconfigure(student_daily_tokens=1)
+        asked = len(ctx.demo.bedrock.requests)
+        qtbot.keyClicks(w.composer.edit, "One more question please")
+        qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "today's ArchPal time" in w.statusBar().currentMessage(), timeout=20000)
+        assert w.statusBar().isVisible() and "your time" in w.statusBar().currentMessage()
+        assert w.chat.chat_model.last().content == "One more question please"
+        assert w.chat.chat_model.last().local_state == "waiting"
+        assert len(ctx.demo.bedrock.requests) == asked      # and no model call was made
     finally:
         if w is not None:
             w.close()
