@@ -298,23 +298,10 @@ class Doctor:
 
 
     def check_coach(self, access: AwsAccess) -> None:
-        """The coach relay when the site has one; otherwise say what direct access allows."""
-        from archpal_desktop.core.assistant.relay import probe
+        from archpal_desktop.core.assistant.relay import doctor_check   # both set-ups
 
-        url = self.settings.coach_relay_url
-        if not url:
-            self.add(Check("coach", WARN if self.admin else INFO, "direct Bedrock access: students' "
-                           "credentials may call the model with any prompt (no coach relay).",
-                           "Deploy the coach relay and set coach_relay_url (docs/ADMIN.md, Coach relay)."))
-            return
-        try:
-            token = access.id_token() if access.id_token else None
-        except ArchPalError:
-            token = None
-        ok, words = probe(url, token)
-        self.add(Check("coach relay", {True: OK, None: INFO, False: FAIL}[ok], words,
-                       "Check coach_relay_url and that the relay's stack uses this user pool "
-                       "and app client (docs/ADMIN.md, Coach relay)."))
+        name, status, detail, fix = doctor_check(self.settings.coach_relay_url, access, self.admin)
+        self.add(Check(name, status, detail, fix))
 
 
 def run_doctor(settings: cfg.Settings, get_access: Callable[[], AwsAccess], **kwargs: Any

@@ -265,3 +265,21 @@ def probe(base_url: str, token: str | None, timeout: float = 5.0) -> tuple[bool 
         return False, (f"the coach relay at {base} does not accept this sign-in: it serves another "
                        "user pool or app client.")
     return True, f"the coach relay at {base} answers and accepts your sign-in."
+
+
+def doctor_check(url: str, access: Any, admin: bool) -> tuple[str, str, str, str]:
+    """doctor's line about the coach, as (name, status, detail, fix): the relay when the site has
+    one, otherwise what direct access allows (a warning for admins, a note for students)."""
+    if not url:
+        return ("coach", "warn" if admin else "info",
+                "direct Bedrock access: students' credentials may call the model with any prompt "
+                "(no coach relay).",
+                "Deploy the coach relay and set coach_relay_url (docs/ADMIN.md, Coach relay).")
+    try:
+        token = access.id_token() if getattr(access, "id_token", None) else None
+    except ArchPalError:
+        token = None
+    ok, words = probe(url, token)
+    return ("coach relay", {True: "ok", None: "info", False: "fail"}[ok], words,
+            "Check coach_relay_url and that the relay's stack uses this user pool and app client "
+            "(docs/ADMIN.md, Coach relay).")
