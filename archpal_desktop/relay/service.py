@@ -26,7 +26,7 @@ from archpal_desktop.core.assistant.bedrock import BedrockProvider
 from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, Event,
                                                    Finished, StreamError, TextDelta, Turn, Usage)
 from archpal_desktop.core.assistant.prompt import alternating_turns, system_prompt
-from archpal_desktop.core.errors import ArchPalError, ServiceUnavailableError
+from archpal_desktop.core.errors import ArchPalError, OfflineError, ServiceUnavailableError
 from archpal_desktop.relay.config import RelayConfig
 from archpal_desktop.relay.quota import Quota, QuotaExceeded, Reservation
 
@@ -136,6 +136,10 @@ class RelayService:
                                    client_id=list(self.config.client_ids),  # type: ignore[arg-type]
                                    token_use="id")
             return layout.validate_sub(str(claims["sub"]))
+        except (OfflineError, ServiceUnavailableError):
+            # the pool's keys could not be fetched: the token may be fine, so no "sign in again"
+            raise Refusal(503, "unavailable", "ArchPal's coach cannot check sign-ins right now.",
+                          "Your message is kept; it will be answered shortly.") from None
         except ArchPalError as exc:
             raise Refusal(401, "auth_expired", exc.message or "Your session could not be verified.",
                           "Sign in again; everything you wrote is kept.") from None

@@ -252,3 +252,27 @@ def test_made_up_key_ids_do_not_make_every_request_download_the_keys(site):
                          token=_b64e(json.dumps(header).encode()) + "." + rest).status_code == 401
     assert len(downloads) <= 2     # the first keys, then at most one refresh a minute
     assert site.bedrock.requests == []
+
+
+def test_cognito_keys_unreachable_is_503_not_sign_in_again(site, monkeypatch):
+    # a fresh relay has not fetched the pool's keys yet; Cognito's endpoint is now a closed port
+    from archpal_desktop.localstack.server import free_port
+
+    site.relay.reconfigure()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", f"http://127.0.0.1:{free_port()}")
+    resp = site.post({"turns": [QUESTION]})
+    assert resp.status_code == 503 and "cannot check sign-ins" in resp.json()["error"]["message"]
+    assert site.bedrock.requests == []
+
+
+def test_an_access_token_is_not_an_id_token(site):
+    import boto3
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    sub, _ = site.pool.user("access.only@example.edu")
+    out = idp.admin_initiate_auth(UserPoolId=site.pool.pool_id, ClientId=site.pool.client_id,
+                                  AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": "access.only@example.edu",
+                                                  "PASSWORD": "Relay-Test-1!"})
+    assert site.post({"turns": [QUESTION]}, token=out["AuthenticationResult"]["AccessToken"]).status_code == 401
+    assert site.post({"turns": [QUESTION]}, token=out["AuthenticationResult"]["IdToken"]).status_code == 200
