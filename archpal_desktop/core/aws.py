@@ -1,4 +1,4 @@
-"""Building boto3 sessions and clients for the signed-in user (design section 3).
+"""Building boto3 sessions and clients for the signed-in user (docs/ARCHITECTURE.md, "Auth, settings and safety").
 
 Credentials come, in order, from a Cognito identity pool (core.auth builds those sessions),
 static keys in settings (development / admin), or boto3's default chain. Endpoints are never

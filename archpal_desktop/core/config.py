@@ -1,6 +1,6 @@
 """Settings, in layers: defaults < admin (system) file < user file < ARCHPAL_* env < command line.
 
-Keys keep the web app's names where one exists (design section 6), so a ``secrets.toml`` reads as
+Keys keep the web app's names where one exists (docs/ARCHITECTURE.md, "Auth, settings and safety"), so a ``secrets.toml`` reads as
 it is. Keys the admin lists under ``[managed]`` in the system file are locked: no later layer can
 change them, and :meth:`Settings.set_user` refuses them.
 
@@ -79,7 +79,7 @@ DEFAULTS: dict[str, Any] = {
     DATA_DIR: "",
 }
 
-#: Never allowed in a site (system) file, and never copied into one (design: site files hold
+#: Never allowed in a site (system) file, and never copied into one (site files hold
 #: identifiers, never credentials).
 SECRET_KEYS = frozenset({AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
                          "openai_api_key", "anthropic_api_key", "cognito_client_secret"})

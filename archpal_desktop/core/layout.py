@@ -1,4 +1,4 @@
-"""The web app's S3 JSON contract (design section 1): keys, ids, timestamps, parse and write.
+"""The web app's S3 JSON contract (docs/ARCHITECTURE.md, "The S3 contract and its quirks"): keys, ids, timestamps, parse and write.
 
 Writing is byte-compatible with the web app: ``json.dumps(obj, indent=2)`` (non-ASCII escaped as
 ``\\uXXXX``, no trailing newline), keys in the order they were read, unknown fields kept.

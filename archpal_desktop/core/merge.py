@@ -1,4 +1,4 @@
-"""Merge rules (design section 4) as pure functions: no I/O, no clocks, no randomness.
+"""Merge rules (docs/ARCHITECTURE.md, "Sync rules") as pure functions: no I/O, no clocks, no randomness.
 
 Messages are a grow-only set keyed by ``message_id``; the merged order is (instant of
 ``timestamp``, ``message_id``) and ``metadata.message_index`` is renumbered to it. When the same

@@ -21,7 +21,8 @@ from typing import Any, Generator
 import boto3
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core import layout, tokens
+from archpal_desktop.core import layout
+from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.assistant.bedrock import BedrockProvider
 from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, Event,
                                                    Finished, StreamError, TextDelta, Turn, Usage)

@@ -1,7 +1,8 @@
 """The main window: sidebar (search, new, conversations), chat pane, companion, status area.
 
-The window only paints and reacts: every store call runs on the task runner's database worker,
-every network call (sync, the coach) on its network pool.
+The window only paints and reacts: its store calls run on the task runner's database worker
+(two key/value reads while it is built excepted), every network call (sync, the coach) on its
+network pool; those use the cache through their own connections (docs/ARCHITECTURE.md, "Threads").
 """
 from __future__ import annotations
 

@@ -3,8 +3,10 @@
 * ``run_in_background(fn, on_done, on_error, on_progress)`` runs ``fn`` on a thread pool and
   delivers its result, its exception or its progress reports back on the UI thread through
   queued signals. ``fn`` never touches widgets.
-* Database writes go through a one-worker executor (``db=True``) so they apply in order and
-  never race each other; network work (sync, model calls, sign-in) uses the other pool.
+* The window's cache work goes through a one-worker executor (``db=True``), so it applies in
+  the order it was asked for; network work (sync, model calls, sign-in) uses the other pool.
+  A sync or a reply writes the cache from its own thread too: each thread has its own
+  connection and writes are serialised by the store (docs/ARCHITECTURE.md, "Threads").
 * :class:`Latest` hands out tokens so a result that is no longer wanted (search-as-you-type,
   switching conversations while one still loads) is dropped, as git-cola's diff widget does.
 

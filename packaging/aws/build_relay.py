@@ -17,9 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("archpal_desktop/relay", "archpal_desktop/core")
-#: what archpal_desktop.relay imports outside the standard library (boto3 is pinned in the zip:
-#: the runtime's copy can be older than the Converse API)
-DEPENDENCIES = ("boto3>=1.34", "PyJWT[crypto]>=2.8", "requests>=2.31", "platformdirs>=4.0", "tomli-w>=1.0")
+#: what archpal_desktop.relay imports outside the standard library, with what they require
+#: (tests/relay/test_build_relay.py checks the list against a real import); boto3 is in the zip
+#: because the runtime's copy can be older than the Converse API, pycognito and keyring because
+#: the token verification lives in core.auth, whose package imports them (unused by the relay)
+DEPENDENCIES = ("boto3>=1.34", "PyJWT[crypto]>=2.8", "requests>=2.31", "platformdirs>=4.0", "tomli-w>=1.0",
+                "pycognito>=2024.5.1", "keyring>=25.0")
 RUN_SH = "#!/bin/sh\n# started by the Lambda Web Adapter (AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap)\n" \
          "exec python3 -m archpal_desktop.relay\n"
 

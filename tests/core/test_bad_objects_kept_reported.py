@@ -42,6 +42,7 @@ def test_the_student_is_told_plainly_when_their_message_cannot_be_uploaded(deskt
     assert cid in result.blocked
     said = [err for err in result.errors if "cannot be uploaded" in err]
     assert len(said) == 1, result.errors
+    assert result.errors[0] == said[0]          # first: the window's status line shows it
     assert "saved on this computer" in said[0] and _key(cid) in said[0]
     assert "IT helpdesk" in said[0]
     # nothing was written over the bad file
@@ -85,3 +86,21 @@ def test_sync_json_keeps_saying_an_object_is_bad(local_aws, s3, bucket, bad_buck
         reports.append(json.loads(out.stdout))
     assert reports[1]["requests"]["get"] == 0
     assert reports[1]["ok"] is False and len(reports[1]["errors"]) >= 6, reports[1]
+
+
+def test_with_a_broken_index_a_new_conversation_is_said_to_be_unlisted(desktops, s3, bucket):
+    from tests.support.seed import seed_bucket
+
+    seed_bucket(s3, bucket, ADA, 2, 2, seed=21)
+    key = layout.index_key(ADA)
+    s3.put_object(Bucket=bucket, Key=key, Body=b'[{"conversation_id": ')
+    desk = desktops(ADA, bucket)
+    desk.sync()
+    conv = desk.store.create_conversation("Ethics paper outline")
+    desk.store.add_message(conv.conversation_id, "user", "Where do I start?")
+    for _ in range(2):   # the upload happens once; the warning stays while the index is bad
+        result = desk.sync()
+        said = [e for e in result.errors if "cannot list them" in e]
+        assert len(said) == 1 and "\u201cEthics paper outline\u201d" in said[0], result.errors
+        assert conv.conversation_id in result.blocked
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b'[{"conversation_id": '

@@ -10,6 +10,7 @@ import pytest
 
 from archpal_desktop.core.aws import static_access
 from archpal_desktop.core.sync import SyncEngine, SyncRunningError, make_remote
+from archpal_desktop.core.sync.engine import WAITING
 from tests.support.s3fixtures import ADA
 
 HOLDER = textwrap.dedent("""
@@ -55,9 +56,9 @@ def test_a_second_sync_waits_for_the_first_then_runs(desktops, fixture_bucket):
 
     def progress(done, total, phase):
         phases.append(phase)
-        if phase == "waiting" and other.poll() is None:
+        if phase == WAITING and other.poll() is None:
             other.communicate("\n", timeout=30)   # the first sync finishes while we wait
 
     result = _engine(desk, progress=progress, lock_wait=60).sync()
-    assert phases[0] == "waiting" and "list" in phases
+    assert phases[0] == WAITING and "list" in phases
     assert result.ok and desk.store.list_conversations()

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timezone
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core.admin.doctor import FAIL, INFO, OK, run_doctor
+from archpal_desktop.core.doctor import FAIL, INFO, OK, run_doctor
 from archpal_desktop.localstack.bedrock import Reply
 from tests.admin.conftest import cli  # noqa: F401 - the fixture
 from tests.relay.conftest import make_pool

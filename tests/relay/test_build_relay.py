@@ -55,3 +55,67 @@ def test_the_zip_holds_the_relay_and_starts_it(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+_IMPORTED = """
+import json, sys
+import archpal_desktop.relay.__main__
+std = set(sys.stdlib_module_names)
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} - std)))
+"""
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """Distribution names the requirements pull in, recursively (extras included when named)."""
+    import importlib.metadata as md
+    import re
+
+    seen: set[str] = set()
+    todo = list(requirements)
+    while todo:
+        req = todo.pop()
+        m = re.match(r"\s*([A-Za-z0-9_.-]+)(\[([^\]]+)\])?", req)
+        name, extras = m.group(1).lower().replace("_", "-"), (m.group(3) or "")
+        if ";" in req:
+            marker = req.split(";", 1)[1]
+            if "extra" in marker and not any(e.strip() in marker for e in extras.split(",") if e):
+                continue
+            if "sys_platform" in marker and "linux" not in marker and "!=" not in marker:
+                continue
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            reqs = md.requires(name) or []
+        except md.PackageNotFoundError:
+            continue
+        for r in reqs:
+            if "extra ==" in r:
+                wanted = [e.strip() for e in extras.split(",") if e.strip()]
+                if not any(f'extra == "{e}"' in r for e in wanted):
+                    continue
+            todo.append(r.split(";")[0] if "extra ==" in r else r)
+    return seen
+
+
+def test_the_zips_dependency_list_covers_what_the_relay_imports():
+    import importlib.metadata as md
+    import json
+
+    sys.path.insert(0, str(ROOT / "packaging" / "aws"))
+    try:
+        import build_relay
+    finally:
+        sys.path.pop(0)
+    out = subprocess.run([sys.executable, "-c", _IMPORTED], capture_output=True, text=True, check=True,
+                         cwd=ROOT)
+    dists = md.packages_distributions()
+    provided = _closure(list(build_relay.DEPENDENCIES))
+    missing = []
+    for module in json.loads(out.stdout):
+        if module.startswith("_") or module in ("archpal_desktop", "cython_runtime"):
+            continue
+        names = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
+        if not names & provided:
+            missing.append(module)
+    assert not missing, f"the relay imports {missing}, which the Lambda zip would not carry"

@@ -1,4 +1,4 @@
-"""AWS credentials for the signed-in user from a Cognito identity pool (design section 3).
+"""AWS credentials for the signed-in user from a Cognito identity pool (docs/ARCHITECTURE.md, "Auth, settings and safety").
 
 GetId + GetCredentialsForIdentity with the verified ID token (both unauthenticated API calls:
 a student's laptop holds no AWS keys). The boto3 session gets botocore

@@ -16,12 +16,12 @@ from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core import tokens
+from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.auth.errors import AuthInputError, CodeError, map_cognito
 from archpal_desktop.core.aws import AwsAccess, static_access
 from archpal_desktop.core.errors import AuthError, AuthExpiredError, ConfigError, OfflineError
-from archpal_desktop.core.keystore import KeyStore
+from archpal_desktop.core.auth.keystore import KeyStore
 from archpal_desktop.core.layout import validate_sub
 
 log = logging.getLogger(__name__)

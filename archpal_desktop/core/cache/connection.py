@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import sqlite_utils
+
 from archpal_desktop.core import paths
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,14 @@ class Connection(sqlite3.Connection):
 
     owner: int = 0
     settings: dict[str, Any]
+    _db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this connection (its writes join the open transaction: savepoints)."""
+        if self._db is None:
+            self._db = sqlite_utils.Database(self, recursive_triggers=False, execute_plugins=False)
+        return self._db
 
     def _check(self) -> None:
         if threading.get_ident() != self.owner:

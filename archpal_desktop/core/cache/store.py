@@ -16,6 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import sqlite_utils
+
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache.changes import ChangeLog, Changes
 from archpal_desktop.core.cache.connection import (Connection, Connections, Transaction,
@@ -79,13 +81,14 @@ class Store:
 
     # -- key/value --------------------------------------------------------------------------
     def kv_get(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        try:
+            return json.loads(self.conn.db.table("kv").get(key)["value"])
+        except sqlite_utils.db.NotFoundError:
+            return default
 
     def kv_set(self, key: str, value: Any) -> None:
         with self.transaction():
-            self.conn.execute("INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE "
-                              "SET value=excluded.value", (key, json.dumps(value)))
+            self.conn.db.table("kv").upsert({"key": key, "value": json.dumps(value)}, pk="key")
 
     def device_id(self) -> str:
         device = self.kv_get("device_id")
@@ -205,12 +208,16 @@ class Store:
 
     def set_draft(self, cid: str, text: str) -> None:
         with self.transaction():
-            self.conn.execute("UPDATE conversations SET draft=? WHERE conversation_id=?", (text, cid))
+            try:
+                self.conn.db.table("conversations").update(cid, {"draft": text})
+            except sqlite_utils.db.NotFoundError:
+                pass  # deleted meanwhile: nothing to keep the draft for
 
     def get_draft(self, cid: str) -> str:
-        row = self.conn.execute("SELECT draft FROM conversations WHERE conversation_id=?",
-                                (cid,)).fetchone()
-        return (row[0] or "") if row else ""
+        try:
+            return self.conn.db.table("conversations").get(cid)["draft"] or ""
+        except sqlite_utils.db.NotFoundError:
+            return ""
 
     # -- messages ---------------------------------------------------------------------------
     @staticmethod

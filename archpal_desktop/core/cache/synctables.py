@@ -59,10 +59,8 @@ class SyncTables:
 
     def mark_bad(self, key: str, etag: str, error: str, cid: str | None) -> None:
         with self.store.transaction():
-            self.conn.execute(
-                "INSERT INTO bad_objects(key, etag, error, seen_at) VALUES(?,?,?,?) ON CONFLICT(key) "
-                "DO UPDATE SET etag=excluded.etag, error=excluded.error, seen_at=excluded.seen_at",
-                (key, etag, error, layout.now_ts()))
+            self.conn.db.table("bad_objects").upsert(
+                {"key": key, "etag": etag, "error": error, "seen_at": layout.now_ts()}, pk="key")
             if cid:
                 self.conn.execute("UPDATE conversations SET bad_remote=? WHERE conversation_id=?",
                                   (error, cid))
@@ -73,7 +71,7 @@ class SyncTables:
             self.conn.execute("UPDATE conversations SET bad_remote=NULL WHERE conversation_id=?", (cid,))
 
     def bad_objects(self) -> list[tuple[str, str]]:
-        return [(k, e) for k, e in self.conn.execute("SELECT key, error FROM bad_objects ORDER BY key")]
+        return [(r["key"], r["error"]) for r in self.conn.db.table("bad_objects").rows_where(order_by="key")]
 
     # -- conversations ----------------------------------------------------------------------
     def conversation_ids(self, include_deleted: bool = False) -> list[str]:

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: ``progress(done, total, phase)``: called as work completes, and again every HEARTBEAT seconds
 #: while a phase waits on the network, so a caller can cancel the sync by raising from it
 Progress = Callable[[int, int, str], None]
+#: the phase reported while another process syncs this cache (the window shows "Syncing… <phase>")
+WAITING = "waiting for another sync"
 
 __all__ = ["SyncEngine", "SyncResult", "Progress", "HEARTBEAT", "MAX_CONFLICT_RETRIES", "PULL_GROUP",
            "TOMBSTONE_TTL_DAYS", "make_remote", "sync_once", "RemoteObject"]
@@ -103,7 +105,7 @@ class SyncEngine:
     # -- the whole sync -----------------------------------------------------------------------
     def sync(self) -> SyncResult:
         with SyncLock(self.store.path, wait=self.lock_wait,
-                      waiting=lambda: self.progress(0, 0, "waiting")):
+                      waiting=lambda: self.progress(0, 0, WAITING)):
             return self._sync()
 
     def _sync(self) -> SyncResult:
@@ -152,9 +154,15 @@ class SyncEngine:
         self.tables.mark_bad(key, etag, exc.message, cid)
         self.report(result, key, what_we_did(exc.message, key))
 
-    def report(self, result: SyncResult, key: str, message: str) -> None:
+    def report(self, result: SyncResult, key: str, message: str, *, first: bool = False) -> None:
+        """One problem of this sync; ``first``: the student's own data is affected, so it goes
+        before the others (the window's status line shows the first)."""
         log.warning("sync: %s", message)
-        result.errors.append(message)
+        if first:
+            result.errors.insert(sum(1 for k in result.reported if k.startswith("!")), message)
+            result.reported.add("!" + key)
+        else:
+            result.errors.append(message)
         result.reported.add(key)
 
     def blocked_upload(self, result: SyncResult, key: str, cid: str) -> None:
@@ -165,7 +173,7 @@ class SyncEngine:
         self.report(result, key, f"Your new messages in \u201c{title}\u201d are saved on this computer but "
                     f"cannot be uploaded: the copy in your cloud storage ({key}) is malformed, so it "
                     "was left as it is. Ask your IT helpdesk to repair or remove that file; ArchPal "
-                    "uploads your messages at the next sync after that.")
+                    "uploads your messages at the next sync after that.", first=True)
 
     def _still_bad(self, listing: dict[str, RemoteObject], result: SyncResult) -> None:
         """Malformed objects reported by an earlier sync and not fixed since: reported again

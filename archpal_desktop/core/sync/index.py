@@ -27,6 +27,7 @@ class IndexStep:
         remote_etag = None
         if obj is not None:
             if self.tables.bad_etag(key) == obj.etag:
+                self._unlisted(base_entries, result)
                 return
             if etag == obj.etag:
                 remote_entries, remote_etag = base_entries, etag
@@ -35,6 +36,7 @@ class IndexStep:
                     remote_entries, remote_etag = self.get(result)
                 except BadDataError as exc:
                     self.e.mark_bad(result, key, obj.etag, None, exc)
+                    self._unlisted(base_entries, result)
                     return
         file_present = set(self.e.conversations.keys(listing, type(result)()))
         file_present |= set(result.pushed)
@@ -43,6 +45,23 @@ class IndexStep:
                                     on_conflict=lambda: setattr(result, "conflicts", result.conflicts + 1))
         if outcome is Outcome.GAVE_UP:
             result.deferred.append(key)  # the web app keeps rewriting it: the next sync finishes it
+
+    def _unlisted(self, base_entries: list[dict], result: "SyncResult") -> None:
+        """The index is malformed and left as it is: the conversations it has no entry for are
+        saved (and their files uploaded) but the web app cannot list them. Say so, every sync."""
+        listed = {e.get("conversation_id") for e in base_entries}
+        missing = [(cid, entry.get("title") or cid) for cid, entry in self.tables.local_entries().items()
+                   if cid not in listed]
+        if not missing:
+            return
+        result.blocked.extend(cid for cid, _ in missing)
+        titles = ", ".join(f"\u201c{title}\u201d" for _, title in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        self.e.report(result, self.key + "#unlisted",
+                      f"{titles}{more} are saved on this computer and uploaded, but the web app cannot "
+                      f"list them: the conversation index ({self.key}) is malformed, so it was left as "
+                      "it is. Ask your IT helpdesk to repair or remove that file; ArchPal adds them to "
+                      "the index at the next sync after that.", first=True)
 
     def get(self, result: "SyncResult | None" = None) -> tuple[list[dict], str]:
         body, etag = self.e.remote.get(self.key)
