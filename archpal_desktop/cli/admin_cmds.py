@@ -50,7 +50,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--user-pool-id", help="default: cognito_user_pool_id")
     a.add_argument("--account", default="*", help="AWS account id for the model ARN")
     a.add_argument("--tag", default="sub", help="principal tag that carries the user's sub")
-    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags"), default="all")
+    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags", "relay"), default="all")
+    a.add_argument("--relay", action=argparse.BooleanOptionalAction, default=None,
+                   help="the coach relay set-up (default: when coach_relay_url is set)")
     a.set_defaults(func=cmd_policy)
 
     from archpal_desktop.cli.auth_cmds import register_admin  # the sign-in team's part
@@ -71,6 +73,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--listing-only", action="store_true",
                    help="storage figures from the listing alone (no message counts; fast)")
     _scan_options(a)
+    from archpal_desktop.core.admin import relay_usage
+    relay_usage.add_arguments(a)
     a.set_defaults(func=cmd_usage)
 
     a = asub.add_parser("export-research", parents=[common],
@@ -227,10 +231,15 @@ def cmd_policy(ctx) -> int:
                                 region=region,
                                 identity_pool_id=a.identity_pool_id or s[cfg.COGNITO_IDENTITY_POOL_ID],
                                 user_pool_id=a.user_pool_id or s[cfg.COGNITO_USER_POOL_ID],
-                                account=a.account, tag=a.tag)
+                                account=a.account, tag=a.tag,
+                                relay=bool(s.coach_relay_url) if a.relay is None else a.relay,
+                                relay_table=s.coach_relay_table)
     pick = {"user": "user_policy", "role": "identity_pool_role_policy",
-            "trust": "identity_pool_trust_policy", "tags": "principal_tag_map"}
+            "trust": "identity_pool_trust_policy", "tags": "principal_tag_map",
+            "relay": "relay_role_policy"}
     if a.which != "all":
+        if pick[a.which] not in docs and a.which == "relay":
+            raise ConfigError("The coach relay set-up is off.", "Pass --relay or set coach_relay_url.")
         if pick[a.which] not in docs:
             raise ConfigError("No user pool id for the principal tag map.",
                               "Pass --user-pool-id or set cognito_user_pool_id.")
@@ -255,10 +264,14 @@ def cmd_usage(ctx) -> int:
     prices = {k: v for k, v in (("storage_price", a.storage_price), ("put_price", a.put_price),
                                 ("get_price", a.get_price)) if v is not None}
     cost = u.estimate_cost(data, puts=a.puts, gets=a.gets, **prices)
+    from archpal_desktop.core.admin import relay_usage   # the coach relay's tokens and cost
+    relay = relay_usage.report(a, ctx.settings.coach_relay_table, _admin_access(ctx).session,
+                               ctx.settings[cfg.AWS_REGION])
     if a.json:
-        print(json.dumps(u.usage_json(data, cost), indent=2))
+        print(json.dumps({**u.usage_json(data, cost), **({"relay": relay} if relay else {})},
+                         indent=2))
     else:
-        say(u.format_usage(data, cost))
+        say(u.format_usage(data, cost) + (relay_usage.format_relay(relay) if relay else ""))
         for problem in data.problems:
             printer.problem(problem)
     return 0

@@ -85,7 +85,9 @@ def cmd_chat(ctx) -> int:
         if access is None:
             raise OfflineError()
         return access.session
-    runner = ReplyRunner(store, settings, lambda: build_providers(settings, session))
+    from archpal_desktop.core.assistant.relay import token_from_access
+    runner = ReplyRunner(store, settings, lambda: build_providers(
+        settings, session, token_from_access(lambda: access if access is not None else session())))
 
     target = None
     if text:

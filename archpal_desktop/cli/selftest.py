@@ -146,13 +146,15 @@ def _sync(s: dict, phase: str) -> str:
 
 def _send(s: dict) -> str:
     from archpal_desktop.core.assistant import build_providers
+    from archpal_desktop.core.assistant.relay import token_from_access
     from archpal_desktop.core.assistant.queue import ReplyRunner
 
     store = s["store"]
     conv = store.create_conversation("Self-test")
     s["cid"] = conv.conversation_id
     runner = ReplyRunner(store, s["settings"],
-                         lambda: build_providers(s["settings"], lambda: s["access"].session))
+                         lambda: build_providers(s["settings"], lambda: s["access"].session,
+                                                 token_from_access(lambda: s["access"])))
     s["runner"] = runner
     msg = runner.send(conv.conversation_id, MESSAGE)
     s["user_message_id"] = msg.message_id

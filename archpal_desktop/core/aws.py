@@ -7,6 +7,7 @@ settings: boto3 reads ``AWS_ENDPOINT_URL_*`` itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import email.utils
 from datetime import datetime
@@ -27,6 +28,8 @@ class AwsAccess:
     sub: str
     session: boto3.Session
     source: str = "default"  # "identity-pool", "static", "default"
+    #: the Cognito ID token (fresh on each call) when signed in: what the coach relay checks
+    id_token: Callable[[], str] | None = None
 
 
 def static_access(settings: cfg.Settings, sub: str) -> AwsAccess:

@@ -48,6 +48,8 @@ PROVIDER = "provider"                      # "bedrock" | "openai"
 OPENAI_BASE_URL = "openai_base_url"        # e.g. http://127.0.0.1:11434/v1 (Ollama)
 OPENAI_MODEL = "openai_model"
 OPENAI_FALLBACK = "openai_fallback"        # opt-in: the local model when Bedrock is unreachable
+COACH_RELAY_URL = "coach_relay_url"        # the site's coach relay: provider "relay" (normally [managed])
+COACH_RELAY_TABLE = "coach_relay_table"    # the relay's DynamoDB counters, for admin usage
 SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
 SYNC_PARALLELISM = "sync_parallelism"
 THEME = "theme"                            # "system" | "light" | "dark"
@@ -80,6 +82,8 @@ DEFAULTS: dict[str, Any] = {
     OPENAI_BASE_URL: "",
     OPENAI_MODEL: "",
     OPENAI_FALLBACK: False,  # opt-in: whoever listens on that loopback port gets the history
+    COACH_RELAY_URL: "",
+    COACH_RELAY_TABLE: "",
     SYNC_INTERVAL_SECONDS: 120,
     SYNC_PARALLELISM: 16,
     THEME: "system",
@@ -250,6 +254,14 @@ class Settings:
     @property
     def openai_model(self) -> str:
         return self._text(OPENAI_MODEL)
+
+    @property
+    def coach_relay_url(self) -> str:
+        return self._text(COACH_RELAY_URL).rstrip("/")
+
+    @property
+    def coach_relay_table(self) -> str:
+        return self._text(COACH_RELAY_TABLE)
 
     @property
     def allowed_email_domains(self) -> list[str]:

@@ -120,6 +120,7 @@ class Doctor:
         if not self.check_bucket(s3):
             return self.checks
         self.check_probe(s3, access)
+        self.check_coach(access)
         if self.admin:
             self.check_bucket_settings(s3)
         return self.checks
@@ -303,6 +304,13 @@ class Doctor:
             self.add(Check("versioning", INFO, f"{(st['versioning'] or 'not enabled').lower()} "
                            "(optional; recommended for data recovery)",
                            setup.replace("' to", " --versioning' to")))
+
+
+    def check_coach(self, access: AwsAccess) -> None:
+        from archpal_desktop.core.assistant.relay import doctor_check   # both set-ups
+
+        name, status, detail, fix = doctor_check(self.settings.coach_relay_url, access, self.admin)
+        self.add(Check(name, status, detail, fix))
 
 
 def run_doctor(settings: cfg.Settings, get_access: Callable[[], AwsAccess], **kwargs: Any

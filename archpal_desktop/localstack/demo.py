@@ -30,6 +30,7 @@ from archpal_desktop.core import layout, localauth, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
 from archpal_desktop.localstack.hosted_login import HostedLogin, browser_client_config
+from archpal_desktop.localstack.relay_server import local_demo_relay, relay_env
 from archpal_desktop.localstack.server import (MotoServer, apply_environ, local_aws_env,
                                                restore_environ)
 
@@ -58,6 +59,7 @@ class Demo:
     moto: MotoServer
     bedrock: LocalBedrock
     hosted: HostedLogin | None = None  # the stand-in for the pool's managed sign-in page
+    relay: Any = None                # LocalRelay: the demo takes the production path, the relay
     temporary: bool = False
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
     _closed: bool = False
@@ -73,6 +75,7 @@ class Demo:
             cfg.COGNITO_IDENTITY_POOL_ID: self.identity_pool_id,
             cfg.ANTHROPIC_MODEL: DEMO_MODEL,
             cfg.PROVIDER: "bedrock",
+            cfg.COACH_RELAY_URL: self.relay.url if self.relay is not None else "",
             cfg.DATA_DIR: str(self.data_dir),
             # both ways in: the password form (filled for the demo) and the browser sign-in
             **({cfg.COGNITO_DOMAIN: self.hosted.url, cfg.SIGN_IN: "both"} if self.hosted else {}),
@@ -95,6 +98,8 @@ class Demo:
         _forget_demo_session(self.pool_id, self.sub)
         if self.hosted is not None:
             self.hosted.stop()
+        if self.relay is not None:
+            self.relay.stop()
         self.bedrock.stop()
         self.moto.stop()
         restore_environ(self._saved_env)
@@ -132,7 +137,8 @@ def start_demo(data_dir: Path | None = None, *, announce: bool = True,
     secret = localauth.new_secret()
     moto = MotoServer(secret=secret).start()
     bedrock = LocalBedrock(secret=secret).start()
-    env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env()}, REGION)
+    env = local_aws_env({**moto.endpoint_env(), **bedrock.endpoint_env(),
+                         **relay_env(moto.url)}, REGION)
     saved = apply_environ(env)
     try:
         demo = _provision(moto, bedrock, env, folder, temporary)
@@ -178,9 +184,11 @@ def _provision(moto: MotoServer, bedrock: LocalBedrock, env: dict[str, str], fol
     for key, body in seed_objects(sub).items():
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     hosted = HostedLogin(REGION).start()
+    relay = local_demo_relay(bucket=bucket, pool_id=pool_id, client_id=client_id, model=DEMO_MODEL,
+                             region=REGION)
     return Demo(sub=sub, email=DEMO_EMAIL, password=DEMO_PASSWORD, bucket=bucket, pool_id=pool_id,
                 client_id=client_id, identity_pool_id=identity_pool_id, data_dir=folder, env=env,
-                moto=moto, bedrock=bedrock, hosted=hosted, temporary=temporary)
+                moto=moto, bedrock=bedrock, hosted=hosted, relay=relay, temporary=temporary)
 
 
 def _sign_in_ports() -> list[int]:

@@ -63,7 +63,8 @@ class ReplyController(QObject):
                 from archpal_desktop.core.errors import AuthExpiredError
                 raise AuthExpiredError("You are not signed in.", "Sign in to talk to ArchPal.")
             return access().session
-        return build_providers(self.state.settings, session_factory)
+        from archpal_desktop.core.assistant.relay import token_from_access
+        return build_providers(self.state.settings, session_factory, token_from_access(access))
 
     @property
     def busy(self) -> bool:

@@ -46,7 +46,9 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
     try:
         from archpal_desktop.core.assistant import StreamError, build_providers, stream_reply
         from archpal_desktop.core.assistant.prompt import build_request
-        providers = build_providers(settings, lambda: state.access().session)
+        from archpal_desktop.core.assistant.relay import token_from_access
+        providers = build_providers(settings, lambda: state.access().session,
+                                    token_from_access(state.access))
         req = build_request([("user", "Say hello in three words.")], max_tokens=16)
         ok, words = False, "No answer."
         for ev in stream_reply(providers, req):

@@ -69,7 +69,9 @@ def test_sign_in_send_stream_sync_and_web_app_reads_it(demo):
                   if m.role == "assistant" and m.emotion == "success"]
         assert legacy and "emotion" not in legacy[0].content    # inline emotion shown clean
 
-        runner = ReplyRunner(store, settings, lambda: build_providers(settings, lambda: access.session))
+        from archpal_desktop.core.assistant.relay import token_from_access   # --demo uses the relay
+        runner = ReplyRunner(store, settings, lambda: build_providers(settings, lambda: access.session,
+                                                                      token_from_access(lambda: access)))
         cid = store.create_conversation().conversation_id
         sent = runner.send(cid, "How should I structure my conclusion?")
         deltas = []

@@ -6,6 +6,11 @@
   principal tag that the identity pool copies from the ID token's ``sub`` claim, plus Bedrock
   invoke on the one configured model;
 - that role's trust policy (``sts:TagSession`` is required for principal tags to reach IAM).
+
+With the coach relay (``relay=True``, recommended) the identity-pool role has no ``bedrock:*``
+at all and the relay's execution role alone may invoke the one model: the inference profile,
+and its foundation models only through that profile (``bedrock:InferenceProfileArn``), plus
+read-only ``users/*/info.json`` and its DynamoDB counters.
 """
 from __future__ import annotations
 
@@ -64,7 +69,7 @@ def model_arns(model: str, region: str, account: str = "*") -> list[str]:
 
 
 def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
-                tag: str = DEFAULT_TAG) -> dict[str, Any]:
+                tag: str = DEFAULT_TAG, relay: bool = False) -> dict[str, Any]:
     bucket_arn, _ = s3_arns(bucket, region)
     own = f"users/${{aws:PrincipalTag/{tag}}}"
     return {"Version": VERSION, "Statement": [
@@ -74,10 +79,43 @@ def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
         {"Sid": "ListOwnPrefix", "Effect": "Allow", "Action": ["s3:ListBucket"],
          "Resource": [bucket_arn],
          "Condition": {"StringLike": {"s3:prefix": [f"{own}/", f"{own}/*"]}}},
+    ] + ([] if relay else [
         {"Sid": "InvokeTheOneModel", "Effect": "Allow",
-         "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-         "Resource": model_arns(model, region, account)},
+         "Action": list(INVOKE), "Resource": model_arns(model, region, account)},
+    ])}
+
+
+INVOKE = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
+def relay_role_policy(bucket: str, model: str, region: str, *, account: str = "*",
+                      table: str = "*") -> dict[str, Any]:
+    """The relay's execution role: the one model, the profiles it reads, its counters."""
+    bucket_arn, _ = s3_arns(bucket, region)
+    arns = model_arns(model, region, account)
+    if len(arns) == 2:   # an inference profile: its foundation models only through it
+        invoke = [{"Sid": "InvokeTheProfile", "Effect": "Allow", "Action": list(INVOKE),
+                   "Resource": [arns[0]]},
+                  {"Sid": "ItsFoundationModelsThroughTheProfile", "Effect": "Allow",
+                   "Action": list(INVOKE), "Resource": [arns[1]],
+                   "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": arns[0]}}}]
+    else:
+        invoke = [{"Sid": "InvokeTheModel", "Effect": "Allow", "Action": list(INVOKE), "Resource": arns}]
+    return {"Version": VERSION, "Statement": invoke + [
+        {"Sid": "ReadProfiles", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": [f"{bucket_arn}/users/*/info.json"]},
+        {"Sid": "CountTokens", "Effect": "Allow", "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+         "Resource": [f"arn:{partition(region)}:dynamodb:{region}:{account}:table/{table}"]},
+        {"Sid": "WriteItsLog", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"arn:{partition(region)}:logs:{region}:{account}:*"]},
     ]}
+
+
+def relay_trust_policy() -> dict[str, Any]:
+    return {"Version": VERSION, "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": ["sts:AssumeRole"]}]}
 
 
 def trust_policy(identity_pool_id: str) -> dict[str, Any]:
@@ -102,14 +140,19 @@ def principal_tags(user_pool_id: str, region: str, tag: str = DEFAULT_TAG) -> di
 
 
 def site_policies(*, bucket: str, model: str, region: str, identity_pool_id: str = "",
-                  user_pool_id: str = "", account: str = "*", tag: str = DEFAULT_TAG
-                  ) -> dict[str, Any]:
+                  user_pool_id: str = "", account: str = "*", tag: str = DEFAULT_TAG,
+                  relay: bool = False, relay_table: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {
         "user_policy": user_policy(bucket, region),
-        "identity_pool_role_policy": role_policy(bucket, model, region, account=account, tag=tag),
+        "identity_pool_role_policy": role_policy(bucket, model, region, account=account, tag=tag,
+                                                 relay=relay),
         # a visible placeholder, like the guide's YOUR-BUCKET-NAME, rather than a fake id
         "identity_pool_trust_policy": trust_policy(identity_pool_id or "YOUR-IDENTITY-POOL-ID"),
     }
     if user_pool_id:
         out["principal_tag_map"] = principal_tags(user_pool_id, region, tag)
+    if relay:
+        out["relay_role_policy"] = relay_role_policy(bucket, model, region, account=account,
+                                                     table=relay_table or "*")
+        out["relay_trust_policy"] = relay_trust_policy()
     return out

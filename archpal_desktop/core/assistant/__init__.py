@@ -1,13 +1,14 @@
 """The coach: model providers that stream replies as events, the prompt, the emotion parsing.
 
-``build_providers(settings, session_factory)`` returns the providers to try in order (Bedrock,
-then the local OpenAI-compatible model only when ``openai_fallback`` is turned on, off by
-default: whoever listens on that loopback port gets the history; or only the local model when
-``provider = "openai"``). ``stream_reply`` tries them in that order and moves on only when one
-could not even start (unreachable, no credentials, refused): a reply that has started is never
-re-asked elsewhere. A reply another provider than Bedrock wrote carries ``local:<model>`` as
-its model (stored in the message's ``metadata.model``), and :func:`provider_label` names it on
-the bubble.
+``build_providers(settings, session_factory, token_factory)`` returns the providers to try in
+order: only the site's coach relay when ``coach_relay_url`` is set (never falling back to direct
+Bedrock); otherwise Bedrock, then the local OpenAI-compatible model only when ``openai_fallback``
+is turned on (off by default: whoever listens on that loopback port gets the history); or only
+the local model when ``provider = "openai"``. ``stream_reply`` tries them in that order and moves
+on only when one could not even start (unreachable, no credentials, refused): a reply that has
+started is never re-asked elsewhere. A reply another provider than Bedrock or the relay wrote
+carries ``local:<model>`` as its model (stored in the message's ``metadata.model``), and
+:func:`provider_label` names it on the bubble.
 """
 from __future__ import annotations
 
@@ -38,12 +39,19 @@ def provider_label(model: str | None) -> str:
     return "ArchPal"
 
 
-def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any]) -> list[Provider]:
+def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any],
+                    token_factory: Callable[[], str] | None = None) -> list[Provider]:
     from archpal_desktop.core.assistant.bedrock import BedrockProvider
     from archpal_desktop.core.assistant.openai_compat import OpenAICompatProvider
+    from archpal_desktop.core.assistant.relay import RelayProvider
 
     choice = settings.provider
     local = bool(settings.openai_base_url)
+    if settings.coach_relay_url:
+        # the site's relay is the only way to the site's model: never direct Bedrock, and the
+        # student's local model only when the relay cannot be reached (not when it refuses)
+        fallback = OpenAICompatProvider(settings) if local and settings[cfg.OPENAI_FALLBACK] else None
+        return [RelayProvider(settings, token_factory, offline_fallback=fallback)]
     if choice == "openai":
         return [OpenAICompatProvider(settings)]
     chain: list[Provider] = [BedrockProvider(settings, session_factory)]

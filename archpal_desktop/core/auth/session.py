@@ -400,6 +400,7 @@ class AuthSession(BrowserSessionMixin):
                 self._access = AwsAccess(self.sub, session, "identity-pool")
             else:
                 self._access = static_access(self.settings, self.sub)
+            self._access.id_token = self.id_token   # the coach relay's proof of who this is
             return self._access
 
     # -- account flows ------------------------------------------------------------------------
