@@ -23,6 +23,7 @@ from archpal_desktop.core.auth import (
     AuthInputError, AuthSession, Challenge, NotConfirmedError, check_email,
 )
 from archpal_desktop.core.errors import ArchPalError, map_exception
+from archpal_desktop.ui import a11y
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,7 @@ class _Page(QWidget):
 
     @staticmethod
     def _error_label(name: str) -> QLabel:
-        label = QLabel()
-        label.setObjectName(name)
-        label.setWordWrap(True)
-        label.setStyleSheet("color: #b3261e;")
-        label.setAccessibleName("error")
-        label.hide()
-        return label
+        return a11y.error_label(name)   # themed colour, a mark, its words read as its text
 
     def add_field(self, key: str, label: str, *, secret: bool = False, placeholder: str = "") -> QLineEdit:
         edit = QLineEdit()
@@ -86,7 +81,8 @@ class _Page(QWidget):
         box.setSpacing(2)
         box.addWidget(edit)
         box.addWidget(error)
-        self.form.addRow(label, box)
+        self.form.addRow(a11y.label_for(label, edit), box)
+        a11y.mark_required(edit)
         self.fields[key] = edit
         self.errors[key] = error
         edit.textEdited.connect(lambda _t, k=key: self.set_error(k, ""))
@@ -112,8 +108,9 @@ class _Page(QWidget):
 
     def set_error(self, key: str, text: str) -> None:
         label = self.errors.get(key, self.page_error) if key else self.page_error
-        label.setText(text)
-        label.setVisible(bool(text))
+        a11y.set_field_error(self.fields.get(key) if key else None, label, text)
+        if text and not key:
+            a11y.announce(label, text, polite=False)
 
     def clear_errors(self) -> None:
         for key in list(self.errors) + [""]:

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from archpal_desktop.core.store import Message
+from archpal_desktop.ui import a11y
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
 WINDOW = 40     # shown when a conversation opens: more than a tall screen holds
@@ -40,10 +41,8 @@ class MessageModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return msg.content
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            who = "You" if msg.role == "user" else "ArchPal"
-            state = {"waiting": " (waiting for ArchPal)", "streaming": " (being written)",
-                     "failed": " (reply failed)"}.get(msg.local_state or "", "")
-            return f"{who}{state}: {msg.content}"
+            from archpal_desktop.ui.chat_view import time_text
+            return a11y.message_speech(msg.role, time_text(msg.timestamp), msg.content, msg.local_state)
         if role == Qt.ItemDataRole.ToolTipRole and msg.local_state == "waiting":
             return "Saved on this computer; ArchPal will answer when a connection is back."
         return None

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QListView, QMenu, QStyle, QSty
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import companion, markdown, theme
+from archpal_desktop.ui import a11y, companion, markdown, theme
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
 
 log = logging.getLogger(__name__)
@@ -169,15 +169,17 @@ class MessageDelegate(QStyledItemDelegate):
         border = QColor(c.reply_border)
         state = self._state(msg)
         if state == "waiting":
-            fill.setAlpha(170)
+            fill = QColor(c.waiting_bubble)   # its own colour: translucency lost text contrast
         if self.highlight_id == msg.message_id:
             border = QColor(c.warn)
         selected = bool(option.state & QStyle.StateFlag.State_Selected) and self._view.hasFocus()
-        if selected:
-            border = QColor(c.accent)
-        painter.setPen(QPen(border, 2 if (selected or self.highlight_id == msg.message_id) else 1))
+        painter.setPen(QPen(border, 2 if self.highlight_id == msg.message_id else 1))
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(g.bubble).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
+        if selected:   # the focus ring, outside the bubble, on the window colour (>= 3:1)
+            painter.setPen(QPen(QColor(c.focus), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(g.bubble).adjusted(-3, -3, 3, 3), 14, 14)
 
         doc = self.document(msg, option.rect.width())
         painter.translate(g.text.topLeft())
@@ -236,6 +238,8 @@ class ChatView(QListView):
         self.chat_model.rowsInserted.connect(self._rows_inserted)
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
+        a11y.current_item_on_focus(self, last=True)
+        a11y.describe_when_empty(self, self.EMPTY_TEXT)
 
     # -- content ------------------------------------------------------------------------------
     def show_messages(self, conversation_id: str | None, messages: list[Message]) -> None:

@@ -5,6 +5,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from archpal_desktop.ui import a11y
+
 
 class MessageEdit(QPlainTextEdit):
     send_requested = Signal()
@@ -48,7 +50,7 @@ class Composer(QWidget):
         self.stop_button.hide()
         self.hint = QLabel(self)
         self.hint.setObjectName("composerHint")
-        self.hint.setAccessibleName("Composer status")
+        a11y.value_label(self.hint, "Composer status")
         self.hint.setWordWrap(True)
         self.hint.hide()
 
@@ -104,6 +106,7 @@ class Composer(QWidget):
                                 else self._notice)
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
+        a11y.announce(self.hint, text)
         if blocked:
             self.send_button.setToolTip(self._reason)
         else:

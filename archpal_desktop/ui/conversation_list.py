@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.store import Conversation
-from archpal_desktop.ui import theme
+from archpal_desktop.ui import a11y, theme
 
 ConversationRole = Qt.ItemDataRole.UserRole + 2
 
@@ -46,7 +46,7 @@ class ConversationModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conv.title
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{conv.title}, {date_text(conv.last_updated)}, {conv.message_count} messages"
+            return f"{conv.title}, {date_text(conv.last_updated)}, {a11y.plural(conv.message_count, 'message')}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return conv.title
         return None

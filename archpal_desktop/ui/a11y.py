@@ -1,0 +1,255 @@
+"""What a screen-reader user needs from every screen, in one place for every team to call.
+
+Qt exposes widgets to AT-SPI (Linux), UI Automation (Windows) and NSAccessibility (macOS) from
+their accessible name, description, role and text. The rules this module encodes:
+
+- A label that shows a value (a title, "Offline", "3 changes waiting") keeps its *text* as what is
+  read: giving it an accessible name hides the text behind that name. What the value *is* goes in
+  the accessible description instead (:func:`value_label`).
+- A field is named by its visible label (:func:`label_for` sets the buddy too, so the label's
+  mnemonic focuses the field); errors and "required" go in its description, where Orca reads them
+  after the name (:func:`set_field_error`, :func:`mark_required`).
+- Status changes are spoken through announcements (:func:`announce`), politely: they never take
+  focus and wait for the current speech to finish.
+"""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+
+log = logging.getLogger(__name__)
+
+REQUIRED = "Required."
+_BASE_DESC = "a11y_base_description"
+_LAST_SAID = "a11y_last_announcement"
+
+
+class _Hub(QObject):
+    """Every announcement, also as a Qt signal: in-process tests (offscreen, where no screen
+    reader listens) and a future "speak replies" setting can follow what was said."""
+
+    announced = Signal(str, bool)   # text, polite
+
+
+_hub: _Hub | None = None
+
+
+def hub() -> _Hub:
+    global _hub
+    if _hub is None:
+        _hub = _Hub()
+    return _hub
+
+
+def announce(widget: QWidget, text: str, polite: bool = True, *, repeat: bool = False) -> None:
+    """Have the screen reader say ``text`` (QAccessibleAnnouncementEvent, Qt 6.8+).
+
+    Polite waits for the current speech and never moves focus; assertive (``polite=False``) is
+    for errors the person must hear now. The same text from the same widget twice in a row is said
+    once (a status bar re-shows its state on every sync tick), unless ``repeat``.
+    """
+    text = " ".join((text or "").split())
+    if not text or widget is None:
+        return
+    if not repeat and widget.property(_LAST_SAID) == text:
+        return
+    widget.setProperty(_LAST_SAID, text)
+    event = QAccessibleAnnouncementEvent(widget, text)
+    event.setPoliteness(QAccessible.AnnouncementPoliteness.Polite if polite
+                        else QAccessible.AnnouncementPoliteness.Assertive)
+    QAccessible.updateAccessibility(event)
+    hub().announced.emit(text, polite)
+
+
+def forget_announcement(widget: QWidget) -> None:
+    """Let the next announcement from ``widget`` be said even if it repeats the last one."""
+    widget.setProperty(_LAST_SAID, None)
+
+
+def plain_label(text: str = "", parent: QWidget | None = None, *, description: str = "") -> QLabel:
+    """A label showing data (from the user, S3 or the model): plain text, its text is what is read."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    if description:
+        label.setAccessibleDescription(description)
+    return label
+
+
+def value_label(label: QLabel, what: str) -> QLabel:
+    """Turn a label that shows a value into one that reads its value: no accessible name (the
+    text is the name AT-SPI reports), what it is in the description."""
+    label.setAccessibleName("")
+    label.setAccessibleDescription(what)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def clean_label_text(text: str) -> str:
+    """"&E-mail:" -> "E-mail" (a mnemonic and the trailing colon are not part of a name)."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").strip().rstrip(":").strip()
+
+
+def label_for(text: str, field: QWidget, parent: QWidget | None = None) -> QLabel:
+    """The visible label of ``field``: its buddy, and the field's accessible name.
+
+    A combo box or spin box is named by this label, not by its current value.
+    """
+    label = QLabel(text, parent)
+    label.setBuddy(field)
+    field.setAccessibleName(clean_label_text(text))
+    return label
+
+
+def tie(label: QLabel, field: QWidget) -> None:
+    """An existing label and its field: buddy, and the field named by the label's text."""
+    label.setBuddy(field)
+    field.setAccessibleName(clean_label_text(label.text()))
+
+
+def _base_description(field: QWidget) -> str:
+    base = field.property(_BASE_DESC)
+    if base is None:
+        base = field.accessibleDescription()
+        field.setProperty(_BASE_DESC, base)
+    return str(base)
+
+
+def _set_description(field: QWidget, *parts: str) -> None:
+    field.setAccessibleDescription(" ".join(p for p in parts if p))
+
+
+def mark_required(field: QWidget, required: bool = True) -> None:
+    """Say "Required." after the field's name (Qt has no public AT-SPI "required" state)."""
+    field.setProperty("required", bool(required))
+    base = _base_description(field)
+    if required and REQUIRED not in base:
+        base = f"{REQUIRED} {base}".strip()
+        field.setProperty(_BASE_DESC, base)
+    _set_description(field, base)
+
+
+def error_label(name: str = "", parent: QWidget | None = None) -> QLabel:
+    """The line under a field that says what is wrong. Its text is what is read (no name), its
+    colour comes from the theme (``QLabel[a11yError="true"]``); its words, not its colour, say
+    that something is wrong."""
+    label = QLabel(parent)
+    if name:
+        label.setObjectName(name)
+    label.setProperty("a11yError", True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def set_field_error(field: QWidget | None, label: QLabel | None, text: str) -> None:
+    """Show (or clear, with "") a field's error: under the field, in the field's accessible
+    description (read when focus reaches it), and as the field's ``invalid`` property, which the
+    theme draws as a thicker border (a change of shape, not only of colour)."""
+    text = (text or "").strip()
+    if label is not None:
+        label.setText(text)
+        label.setVisible(bool(text))
+    if field is None:
+        return
+    base = _base_description(field)
+    was = bool(field.property("invalid"))
+    field.setProperty("invalid", bool(text))
+    _set_description(field, f"Error: {text}" if text else "", base)
+    if was != bool(text):
+        field.style().unpolish(field)
+        field.style().polish(field)
+
+
+def focus_first_error(fields: list[QWidget]) -> QWidget | None:
+    """Move focus to the first field (in the order given, the reading order) marked invalid."""
+    for f in fields:
+        if f.property("invalid") and f.isEnabled():
+            f.setFocus(Qt.FocusReason.OtherFocusReason)
+            return f
+    return None
+
+
+class _CurrentOnFocus(QObject):
+    """Tab into a list with nothing current: make an item current, so the focus ring shows on
+    something and the screen reader names an item rather than just "list"."""
+
+    def __init__(self, view: QAbstractItemView, last: bool):
+        super().__init__(view)
+        self._view, self._last = view, last
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.FocusIn:
+            view = self._view
+            model = view.model()
+            if model is not None and model.rowCount() and not view.currentIndex().isValid():
+                row = model.rowCount() - 1 if self._last else 0
+                view.setCurrentIndex(model.index(row, 0))
+        return False
+
+
+def current_item_on_focus(view: QAbstractItemView, *, last: bool = False) -> None:
+    view.installEventFilter(_CurrentOnFocus(view, last))
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """"1 message", "2 messages"."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+# -- messages as a screen reader reads them ------------------------------------------------------
+#: what a message's own state adds after who and when (no "(reply failed)": a stopped reply
+#: kept its partial text, and that is what happened)
+STATE_WORDS = {"waiting": "waiting for ArchPal", "streaming": "being written", "failed": "Stopped"}
+
+
+def markdown_plain(text: str) -> str:
+    """A reply's Markdown as the words a reader hears: no #, **, ``` or link syntax."""
+    from PySide6.QtGui import QTextDocument
+    doc = QTextDocument()
+    doc.setMarkdown(text or "", QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+                    | QTextDocument.MarkdownFeature.MarkdownNoHTML)
+    lines = [ln.rstrip() for ln in doc.toPlainText().replace("\u2029", "\n").splitlines()]
+    return "\n".join(ln for ln in lines if ln).strip()
+
+
+def message_speech(role: str, timestamp_text: str, content: str, local_state: str | None) -> str:
+    """"ArchPal, 02 Dec 2026, 09:14: Start with your claim." (who, when, state, plain text)."""
+    who = "You" if role == "user" else "ArchPal"
+    head = ", ".join(p for p in (who, timestamp_text, STATE_WORDS.get(local_state or "", "")) if p)
+    body = markdown_plain(content) if role == "assistant" else (content or "").strip()
+    return f"{head}: {body}" if body else head
+
+
+def announce_reply(widget: QWidget, content: str, finished: bool) -> None:
+    """A reply arrived (or stopped): say it, as plain text, after the current speech."""
+    words = markdown_plain(content)
+    if finished:
+        announce(widget, f"ArchPal replied: {words}" if words else "ArchPal replied.", repeat=True)
+    else:
+        announce(widget, f"Stopped. The partial reply is kept: {words}" if words
+                 else "Stopped.", repeat=True)
+
+
+class _EmptyDescription(QObject):
+    def __init__(self, view: QAbstractItemView, empty_text: str):
+        super().__init__(view)
+        self._view, self._empty = view, " ".join(empty_text.split())
+        self._normal = view.accessibleDescription()
+        model = view.model()
+        for sig in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            sig.connect(self.update)
+        self.update()
+
+    def update(self, *_a) -> None:
+        # a painted empty-state text is invisible to a screen reader: say it in the description
+        empty = self._view.model().rowCount() == 0
+        self._view.setAccessibleDescription(self._empty if empty else self._normal)
+
+
+def describe_when_empty(view: QAbstractItemView, empty_text: str) -> None:
+    _EmptyDescription(view, empty_text)

@@ -1,0 +1,46 @@
+"""The app as the AT-SPI tests run it: ``archpal-desktop --demo`` as a new student meets it.
+
+The real ``run_app`` on the embedded demo backend, with two differences from ``--demo`` that put
+every screen in the walk: the demo account is not signed in automatically (so the sign-in dialog
+shows, as on a first start) and its seeded profile is removed (so the profile form shows, as for a
+student new to ArchPal). SIGUSR1 stops the demo's servers, the way a dropped network looks to the
+app, for the "going offline" announcement.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+
+def main(data_dir: str) -> int:
+    import boto3
+    from PySide6.QtCore import QTimer
+
+    from archpal_desktop.cli import build_parser
+    from archpal_desktop.cli.context import Context
+    from archpal_desktop.ui import app as ui_app
+
+    ctx = Context(build_parser().parse_args(["--demo", "--data-dir", data_dir]))
+    settings = ctx.settings            # starts the demo backend and seeds the account
+    demo = ctx.demo
+    boto3.client("s3", region_name="us-east-1").delete_object(
+        Bucket=demo.bucket, Key=f"users/{demo.sub}/info.json")
+    demo.email = ""                    # nobody signed in: the normal sign-in dialog opens
+    assert settings is not None
+
+    def go_offline(*_a) -> None:
+        threading.Thread(target=lambda: (demo.bedrock.stop(), demo.moto.stop()), daemon=True).start()
+    signal.signal(signal.SIGUSR1, go_offline)
+    app = ui_app.make_app()
+    wake = QTimer(app, interval=200)   # lets Python run its signal handler while Qt's loop waits
+    wake.start()
+    print("ready", flush=True)
+    try:
+        return ui_app.run_app(ctx)
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
