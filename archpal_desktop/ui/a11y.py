@@ -174,26 +174,63 @@ def focus_first_error(fields: list[QWidget]) -> QWidget | None:
     return None
 
 
-class _CurrentOnFocus(QObject):
-    """Tab into a list with nothing current: make an item current, so the focus ring shows on
+class _CurrentOnlyWithFocus(QObject):
+    """A list's current item is what AT-SPI reports as "focused" (Qt marks the current cell so,
+    focus or not). So the current index lives only while the list has focus: leaving the list
+    (not for a menu) keeps the selection and drops the current index; coming back makes the
+    selected item current again, or the first/last item if none is, so the focus ring shows on
     something and the screen reader names an item rather than just "list"."""
 
-    def __init__(self, view: QAbstractItemView, last: bool):
+    def __init__(self, view: QAbstractItemView, last: bool, clear: bool):
         super().__init__(view)
-        self._view, self._last = view, last
+        self._view, self._last, self._clear = view, last, clear
+        self._clear_later = False
+        view.installEventFilter(self)
+
+    def _watch(self) -> None:
+        sel = self._view.selectionModel()
+        if sel is not None and not sel.property("a11y_watched"):
+            sel.setProperty("a11y_watched", True)
+            sel.currentChanged.connect(self._current_changed)
+
+    def _current_changed(self, current, _previous) -> None:
+        # made current by code while focus is elsewhere (a reload, a new conversation): drop it
+        # once every other handler has seen it
+        if self._clear and current.isValid() and not self._view.hasFocus() and not self._clear_later:
+            from PySide6.QtCore import QTimer
+            self._clear_later = True
+            QTimer.singleShot(0, self, self._clear_if_unfocused)
+
+    def _clear_if_unfocused(self) -> None:
+        self._clear_later = False
+        view = self._view
+        if not view.hasFocus() and view.selectionModel() is not None:
+            from PySide6.QtCore import QItemSelectionModel, QModelIndex
+            view.selectionModel().setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        self._watch()
         if event.type() == QEvent.Type.FocusIn:
             view = self._view
-            model = view.model()
-            if model is not None and model.rowCount() and not view.currentIndex().isValid():
-                row = model.rowCount() - 1 if self._last else 0
-                view.setCurrentIndex(model.index(row, 0))
+            model, sel = view.model(), view.selectionModel()
+            if model is not None and sel is not None and not view.currentIndex().isValid():
+                from PySide6.QtCore import QItemSelectionModel
+                chosen = sel.selectedIndexes()
+                if chosen:
+                    sel.setCurrentIndex(chosen[0], QItemSelectionModel.SelectionFlag.NoUpdate)
+                elif model.rowCount():
+                    view.setCurrentIndex(model.index(model.rowCount() - 1 if self._last else 0, 0))
+        elif self._clear and event.type() == QEvent.Type.FocusOut \
+                and event.reason() != Qt.FocusReason.PopupFocusReason:
+            self._clear_if_unfocused()
         return False
 
 
-def current_item_on_focus(view: QAbstractItemView, *, last: bool = False) -> None:
-    view.installEventFilter(_CurrentOnFocus(view, last))
+def current_item_on_focus(view: QAbstractItemView, *, last: bool = False,
+                          only_with_focus: bool = True) -> None:
+    """``only_with_focus=False`` keeps a current item while focus is elsewhere (the chat view's
+    current message is what Copy and an opened search hit act on)."""
+    _CurrentOnlyWithFocus(view, last, only_with_focus)
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -253,3 +290,66 @@ class _EmptyDescription(QObject):
 
 def describe_when_empty(view: QAbstractItemView, empty_text: str) -> None:
     _EmptyDescription(view, empty_text)
+
+
+# -- reading one message: the Text interface, by character, word and line -------------------------
+def read_message(parent: QWidget, role: str, timestamp_text: str, content: str,
+                 local_state: str | None) -> None:
+    """A message in a read-only text view: screen readers read it by word and line, links and
+    code blocks are reachable with Tab, and a part of it can be selected and copied."""
+    from PySide6.QtGui import QTextCursor
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+    from archpal_desktop.ui import markdown
+
+    class _Browser(QTextBrowser):
+        def loadResource(self, kind, url):  # noqa: N802 - nothing is ever loaded (design 8)
+            return None
+
+    dlg = QDialog(parent)
+    dlg.setWindowTitle("Message from ArchPal" if role == "assistant" else "Your message")
+    view = _Browser(dlg)
+    view.setAccessibleName("Message text")
+    view.setOpenLinks(False)
+    view.setOpenExternalLinks(False)
+    view.anchorClicked.connect(lambda url: markdown.open_link(url.toString()))
+    view.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction
+                                 | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    doc = markdown.make_document(content or "", markdown=role == "assistant", width=560, font=view.font())
+    head = ", ".join(p for p in ("ArchPal" if role == "assistant" else "You", timestamp_text,
+                                 STATE_WORDS.get(local_state or "", "")) if p)
+    cursor = QTextCursor(doc)
+    cursor.movePosition(QTextCursor.MoveOperation.Start)
+    cursor.insertText(head)
+    cursor.insertBlock()
+    doc.setParent(view)
+    view.setDocument(doc)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dlg)
+    buttons.rejected.connect(dlg.reject)
+    lay = QVBoxLayout(dlg)
+    lay.addWidget(view)
+    lay.addWidget(buttons)
+    dlg.resize(620, 440)
+    view.setFocus()
+    dlg.exec()
+    dlg.deleteLater()
+
+
+class _ReadOnEnter(QObject):
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and not event.modifiers():
+            view = self.parent()
+            idx = view.currentIndex()
+            if idx.isValid():
+                from archpal_desktop.ui.chat_model import MessageRole
+                from archpal_desktop.ui.chat_view import time_text
+                msg = idx.data(MessageRole)
+                read_message(view, msg.role, time_text(msg.timestamp), msg.content, msg.local_state)
+                return True
+        return False
+
+
+def reader_on_enter(view: QAbstractItemView) -> None:
+    """Enter on a message opens it in :func:`read_message`."""
+    view.installEventFilter(_ReadOnEnter(view))

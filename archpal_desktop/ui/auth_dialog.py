@@ -102,7 +102,8 @@ class _Page(QWidget):
         link.setFlat(True)
         link.setAutoDefault(False)
         link.setCursor(Qt.PointingHandCursor)
-        link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; border: none; }")
+        link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; border: none; }"
+                           "QPushButton:focus { border: 2px solid palette(highlight); }")  # a11y focus ring
         self.links.addWidget(link)
         return link
 

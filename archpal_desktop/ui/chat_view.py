@@ -238,8 +238,9 @@ class ChatView(QListView):
         self.chat_model.rowsInserted.connect(self._rows_inserted)
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
-        a11y.current_item_on_focus(self, last=True)
+        a11y.current_item_on_focus(self, last=True, only_with_focus=False)
         a11y.describe_when_empty(self, self.EMPTY_TEXT)
+        a11y.reader_on_enter(self)
 
     # -- content ------------------------------------------------------------------------------
     def show_messages(self, conversation_id: str | None, messages: list[Message]) -> None:

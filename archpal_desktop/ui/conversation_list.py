@@ -167,6 +167,7 @@ class ConversationList(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        a11y.current_item_on_focus(self)
 
     def current_id(self) -> str | None:
         idx = self.currentIndex()

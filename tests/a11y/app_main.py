@@ -13,7 +13,24 @@ import sys
 import threading
 
 
+def _focus_new_windows_class():
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtWidgets import QWidget
+
+    class FocusNewWindows(QObject):
+        """Xvfb has no window manager: give a newly shown window the keyboard, as one would."""
+
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Show and isinstance(obj, QWidget) and obj.isWindow() \
+                    and obj.windowType() in (Qt.WindowType.Window, Qt.WindowType.Dialog):
+                QTimer.singleShot(50, obj, lambda: obj.isVisible() and obj.activateWindow())
+            return False
+    return FocusNewWindows
+
+
 def main(data_dir: str) -> int:
+    global _FocusNewWindows
+    _FocusNewWindows = _focus_new_windows_class()
     import boto3
     from PySide6.QtCore import QTimer
 
@@ -35,6 +52,8 @@ def main(data_dir: str) -> int:
     app = ui_app.make_app()
     wake = QTimer(app, interval=200)   # lets Python run its signal handler while Qt's loop waits
     wake.start()
+    focus = _FocusNewWindows(app)
+    app.installEventFilter(focus)
     print("ready", flush=True)
     try:
         return ui_app.run_app(ctx)

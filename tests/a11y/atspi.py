@@ -32,9 +32,11 @@ INTERACTIVE = {"push button", "check box", "radio button", "combo box", "text", 
                "entry", "spin button", "list", "list item", "menu item", "page tab", "slider",
                "toggle button", "table"}
 
-KEY_PRESSRELEASE, KEY_SYM, KEY_STRING = 2, 3, 4
-KEYSYMS = {"Tab": 0xFF09, "Return": 0xFF0D, "Escape": 0xFF1B, "BackTab": 0xFE20,
-           "Down": 0xFF54, "Up": 0xFF52, "Shift": 0xFFE1, "Control": 0xFFE3}
+KEY_PRESSRELEASE, KEY_SYM, KEY_STRING, LOCK_MODIFIERS, UNLOCK_MODIFIERS = 2, 3, 4, 5, 6
+KEYSYMS = {"Tab": 0xFF09, "Return": 0xFF0D, "Escape": 0xFF1B, "Down": 0xFF54, "Up": 0xFF52,
+           "End": 0xFF57, "Home": 0xFF50, "F2": 0xFFBF, "Delete": 0xFFFF, "comma": 0x2C,
+           "r": 0x72, "n": 0x6E, "f": 0x66, "e": 0x65, "z": 0x7A}
+MODIFIER_MASKS = {"Shift": 1, "Control": 4, "Alt": 8}
 
 
 @dataclass(frozen=True)
@@ -151,10 +153,14 @@ class AtSpi:
     # -- the tree -----------------------------------------------------------------------------
     def walk(self, n: Node, *, showing_only: bool = True, depth: int = 0):
         """(depth, node) pre-order; hidden subtrees are left out, as Orca's flat review does."""
-        if showing_only and depth and "showing" not in self.states(n):
+        try:
+            if showing_only and depth and "showing" not in self.states(n):
+                return
+            kids = self.children(n)
+        except RuntimeError:    # gone while we looked (a list reloaded): as Orca, move on
             return
         yield depth, n
-        for c in self.children(n):
+        for c in kids:
             yield from self.walk(c, showing_only=showing_only, depth=depth + 1)
 
     def find(self, root: Node, *, role: str | None = None, name: str | None = None,
@@ -202,8 +208,15 @@ class AtSpi:
     def listen(self, *event_names: str) -> None:
         """Register for events with the registry (so the toolkit emits them) and collect them."""
         for ev in event_names:
-            self.call(Node(REGISTRY, "/org/a11y/atspi/registry"), "org.a11y.atspi.Registry",
-                      "RegisterEvent", "sass", (ev, [], ""))
+            for attempt in range(20):   # the registry is D-Bus activated: its first moments
+                try:
+                    self.call(Node(REGISTRY, "/org/a11y/atspi/registry"), "org.a11y.atspi.Registry",
+                              "RegisterEvent", "sass", (ev, [], ""))
+                    break
+                except RuntimeError:
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.1)
         bus = Proxy(message_bus, self.conn)
         for iface in ("org.a11y.atspi.Event.Object", "org.a11y.atspi.Event.Focus",
                       "org.a11y.atspi.Event.Window"):
@@ -254,6 +267,17 @@ class AtSpi:
     def key(self, keysym_name: str) -> None:
         self.call(Node(REGISTRY, DEC), "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent",
                   "isu", (KEYSYMS[keysym_name], "", KEY_SYM))
+
+    def chord(self, modifier: str, keysym_name: str) -> None:
+        """e.g. Control+comma: the modifier is latched around the key, as pyatspi does it."""
+        dec = Node(REGISTRY, DEC)
+        self.call(dec, "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent", "isu",
+                  (MODIFIER_MASKS[modifier], "", LOCK_MODIFIERS))
+        try:
+            self.key(keysym_name)
+        finally:
+            self.call(dec, "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent", "isu",
+                      (MODIFIER_MASKS[modifier], "", UNLOCK_MODIFIERS))
 
     def type_text(self, text: str) -> None:
         self.call(Node(REGISTRY, DEC), "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent",
