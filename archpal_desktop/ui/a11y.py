@@ -353,3 +353,22 @@ class _ReadOnEnter(QObject):
 def reader_on_enter(view: QAbstractItemView) -> None:
     """Enter on a message opens it in :func:`read_message`."""
     view.installEventFilter(_ReadOnEnter(view))
+
+
+def tie_form(form) -> None:
+    """Every row of a QFormLayout: the row's label becomes the buddy of its field (or of the
+    first input inside a field that is a container), so the field is labelled by it."""
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QFormLayout, QLineEdit,
+                                   QPlainTextEdit, QTextEdit)
+    inputs = (QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit, QAbstractButton)
+    for row in range(form.rowCount()):
+        label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        label = label_item.widget() if label_item is not None else None
+        field = field_item.widget() if field_item is not None else None
+        if not isinstance(label, QLabel) or field is None or not label.text().strip():
+            continue
+        target = field if isinstance(field, inputs) else next(
+            (w for w in field.findChildren(QWidget) if isinstance(w, inputs)), None)
+        if target is not None:
+            label.setBuddy(target)

@@ -143,10 +143,11 @@ class SettingsDialog(QDialog):
         dl.addWidget(row(cfg.DATA_DIR, self.data_dir), 1)
         dl.addWidget(browse)
         fs.addRow("Data folder:", dd)
-        fs.labelForField(dd).setBuddy(self.data_dir)
         note = QLabel("A new data folder is used the next time ArchPal starts.", self)
         note.setObjectName("muted")
         fs.addRow("", note)
+        for form in (fa, fl, fs):
+            a11y.tie_form(form)   # each field labelled by its row's label
 
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setAccessibleName("Test connection")

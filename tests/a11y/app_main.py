@@ -3,14 +3,14 @@
 The real ``run_app`` on the embedded demo backend, with two differences from ``--demo`` that put
 every screen in the walk: the demo account is not signed in automatically (so the sign-in dialog
 shows, as on a first start) and its seeded profile is removed (so the profile form shows, as for a
-student new to ArchPal). SIGUSR1 stops the demo's servers, the way a dropped network looks to the
-app, for the "going offline" announcement.
+student new to ArchPal). SIGUSR1 makes the network drop (a proxy in front of the demo's S3
+and Cognito refuses every connection), for the "going offline" announcement.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
-import threading
 
 
 def _focus_new_windows_class():
@@ -21,10 +21,21 @@ def _focus_new_windows_class():
         """Xvfb has no window manager: give a newly shown window the keyboard, as one would."""
 
         def eventFilter(self, obj, event) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Show and isinstance(obj, QWidget) and obj.isWindow() \
+            if isinstance(obj, QWidget) and obj.isWindow() \
                     and obj.windowType() in (Qt.WindowType.Window, Qt.WindowType.Dialog):
-                QTimer.singleShot(50, obj, lambda: obj.isVisible() and obj.activateWindow())
+                if event.type() == QEvent.Type.Show:
+                    QTimer.singleShot(50, obj, lambda: obj.isVisible() and obj.activateWindow())
+                elif event.type() == QEvent.Type.Hide:   # a dialog closed: back to the window below
+                    QTimer.singleShot(50, self, self._refocus)
             return False
+
+        def _refocus(self) -> None:
+            from PySide6.QtWidgets import QApplication
+            top = QApplication.activeModalWidget() or next(
+                (w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()
+                 and w.windowType() == Qt.WindowType.Window), None)
+            if top is not None:
+                top.activateWindow()
     return FocusNewWindows
 
 
@@ -36,6 +47,8 @@ def main(data_dir: str) -> int:
 
     from archpal_desktop.cli import build_parser
     from archpal_desktop.cli.context import Context
+    from archpal_desktop.localstack.proxy import FaultProxy
+    from archpal_desktop.localstack.server import ENDPOINT_VARS
     from archpal_desktop.ui import app as ui_app
 
     ctx = Context(build_parser().parse_args(["--demo", "--data-dir", data_dir]))
@@ -46,8 +59,14 @@ def main(data_dir: str) -> int:
     demo.email = ""                    # nobody signed in: the normal sign-in dialog opens
     assert settings is not None
 
+    # the app reaches the demo's S3 and Cognito through a proxy that can refuse every
+    # connection, which is how a dropped network looks to it
+    proxy = FaultProxy(demo.moto.url).start()
+    for name in ENDPOINT_VARS:
+        os.environ[name] = proxy.url
+
     def go_offline(*_a) -> None:
-        threading.Thread(target=lambda: (demo.bedrock.stop(), demo.moto.stop()), daemon=True).start()
+        proxy.offline = True
     signal.signal(signal.SIGUSR1, go_offline)
     app = ui_app.make_app()
     wake = QTimer(app, interval=200)   # lets Python run its signal handler while Qt's loop waits
@@ -58,6 +77,7 @@ def main(data_dir: str) -> int:
     try:
         return ui_app.run_app(ctx)
     finally:
+        proxy.stop()
         ctx.close()
 
 

@@ -20,7 +20,6 @@ from jeepney.io.blocking import Proxy, open_dbus_connection
 REGISTRY = "org.a11y.atspi.Registry"
 ROOT = "/org/a11y/atspi/accessible/root"
 ACC = "org.a11y.atspi.Accessible"
-DEC = "/org/a11y/atspi/registry/deviceeventcontroller"
 
 # AtspiStateType (at-spi2-core's atspi-constants.h), the ones the checks use
 STATES = {1: "active", 7: "editable", 8: "enabled", 11: "focusable", 12: "focused",
@@ -31,13 +30,6 @@ STATES = {1: "active", 7: "editable", 8: "enabled", 11: "focusable", 12: "focuse
 INTERACTIVE = {"push button", "check box", "radio button", "combo box", "text", "password text",
                "entry", "spin button", "list", "list item", "menu item", "page tab", "slider",
                "toggle button", "table"}
-
-KEY_PRESSRELEASE, KEY_SYM, KEY_STRING, LOCK_MODIFIERS, UNLOCK_MODIFIERS = 2, 3, 4, 5, 6
-KEYSYMS = {"Tab": 0xFF09, "Return": 0xFF0D, "Escape": 0xFF1B, "Down": 0xFF54, "Up": 0xFF52,
-           "End": 0xFF57, "Home": 0xFF50, "F2": 0xFFBF, "Delete": 0xFFFF, "comma": 0x2C,
-           "r": 0x72, "n": 0x6E, "f": 0x66, "e": 0x65, "z": 0x7A}
-MODIFIER_MASKS = {"Shift": 1, "Control": 4, "Alt": 8}
-
 
 @dataclass(frozen=True)
 class Node:
@@ -125,7 +117,10 @@ class AtSpi:
         return self.call(n, ACC, "GetInterfaces")[0]
 
     def relations(self, n: Node) -> dict[int, list[Node]]:
-        return {kind: [Node(*t) for t in targets] for kind, targets in self.call(n, ACC, "GetRelationSet")[0]}
+        out: dict[int, list[Node]] = {}
+        for kind, targets in self.call(n, ACC, "GetRelationSet")[0]:   # a kind can repeat
+            out.setdefault(kind, []).extend(Node(*t) for t in targets)
+        return out
 
     def text(self, n: Node) -> str:
         count = self.prop(n, "org.a11y.atspi.Text", "CharacterCount")
@@ -262,26 +257,6 @@ class AtSpi:
                 pass
         raise TimeoutError(f"no matching event in {timeout:.0f} s; saw: "
                            f"{[(e.kind, e.detail, e.text[:40]) for e in seen][-15:]}")
-
-    # -- the keyboard (the registry synthesises X key events, as Orca's own key handling does) --
-    def key(self, keysym_name: str) -> None:
-        self.call(Node(REGISTRY, DEC), "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent",
-                  "isu", (KEYSYMS[keysym_name], "", KEY_SYM))
-
-    def chord(self, modifier: str, keysym_name: str) -> None:
-        """e.g. Control+comma: the modifier is latched around the key, as pyatspi does it."""
-        dec = Node(REGISTRY, DEC)
-        self.call(dec, "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent", "isu",
-                  (MODIFIER_MASKS[modifier], "", LOCK_MODIFIERS))
-        try:
-            self.key(keysym_name)
-        finally:
-            self.call(dec, "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent", "isu",
-                      (MODIFIER_MASKS[modifier], "", UNLOCK_MODIFIERS))
-
-    def type_text(self, text: str) -> None:
-        self.call(Node(REGISTRY, DEC), "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent",
-                  "isu", (0, text, KEY_STRING))
 
     def focused(self, app: Node) -> Node | None:
         for _d, n in self.walk(app):

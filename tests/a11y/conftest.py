@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.a11y.desktop import Desktop, missing_parts
+from tests.a11y.keyboard import Keyboard
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ("object:state-changed:focused", "object:announcement", "object:text-changed",
@@ -47,6 +48,7 @@ class ScreenReader:
         })
         self.log = open(home / "app.log", "wb")
         self.a = desktop.client()
+        self.kb = Keyboard(desktop.env["DISPLAY"])
         self.a.listen(*EVENTS)
         self.proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "tests.a11y.app_main",
                                       str(home / "demo")], cwd=ROOT, env=env,
@@ -65,7 +67,8 @@ class ScreenReader:
                 raise AssertionError(f"the app exited ({self.proc.returncode}):\n{self.log_tail()}")
             for f in self.a.children(self.app):
                 try:
-                    if self.a.name(f) == name and "showing" in self.a.states(f):
+                    # showing and active: the window the keyboard types into
+                    if self.a.name(f) == name and {"showing", "active"} <= self.a.states(f):
                         return f
                 except RuntimeError:
                     continue
@@ -110,6 +113,7 @@ class ScreenReader:
                 self.proc.kill()
                 self.proc.wait(5)
         self.a.close()
+        self.kb.close()
         self.log.close()
 
 
