@@ -466,7 +466,7 @@ class SignOutDialog(QDialog):
                               "lost. Go online and sync first to keep them." if pending_uploads else "")
         self.warning.setObjectName("remove_warning")
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #b3261e;")
+        self.warning.setProperty("a11yError", True)   # the theme's error colour (2.5:1 when fixed, dark)
         self.warning.hide()
         layout.addWidget(self.warning)
         def toggled(on: bool) -> None:
