@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES="libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libxrender1 libxi6 fonts-dejavu-core xvfb xauth libfreetype6 libx11-xcb1 libxcb1 libxcb-xfixes0 libxcb-sync1 libxcb-shm0 libxcb-render0"
+# the AT-SPI tests (tests/a11y): the accessibility bus and registry, a session bus, XTest keys
+A11Y_PACKAGES="at-spi2-core dbus dbus-daemon libxtst6 libx11-6"
+APT_PACKAGES="$APT_PACKAGES $A11Y_PACKAGES"
 
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   missing=""
