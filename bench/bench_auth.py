@@ -32,7 +32,7 @@ def _setup():
     import boto3
 
     from archpal_desktop.core import config as cfg
-    from archpal_desktop.core.keystore import KeyStore
+    from archpal_desktop.core.auth.keystore import KeyStore
     from archpal_desktop.localstack.server import MotoServer, local_aws_env
     from tests.support.memkeyring import MemoryKeyring
 
@@ -82,7 +82,7 @@ def bench_offline_start():
 
 
 def bench_verify_token():
-    from archpal_desktop.core import tokens
+    from archpal_desktop.core.auth import tokens
 
     s = _session()
     s.sign_in("bench@uga.edu", PASSWORD)

@@ -33,6 +33,7 @@ BUDGETS = {
     "ui.max_stall_during_sync.ms": ("<=", 50),
     "ui.stream_paint_lag.ms": ("<=", 16),
     "ui.rss_1000.mb": ("<=", 250),
+    "ui.huge_reply_stall.ms": ("<=", 100),
 }
 
 
@@ -334,12 +335,74 @@ def rss_1000():
     return float(mb), "MB", {"messages_open": int(messages)}
 
 
+def huge_reply_stall():
+    """The longest event-loop stall while a 1 MB single-line reply is opened (and its "Show all"
+    view filled) and 5 MB of text is pasted into the composer (issue 11 point 8)."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtGui import QGuiApplication
+
+    from archpal_desktop.core.store import Store
+    from archpal_desktop.ui.long_text import LongTextViewer
+    env = _env()
+    fresh = env.tmp / f"huge-{uuid.uuid4().hex[:6]}"
+    store = Store.open_for_user(fresh, SUB)
+    store.save_profile({"first_name": "B", "last_name": "M", "college_year": "First Year", "major": "X",
+                        "course_number": "ENGL 1101"}, email="b@example.edu")
+    cid = store.create_conversation("Huge").conversation_id
+    store.add_message(cid, "user", "Paste it back", course_number="")
+    huge = store.add_message(cid, "assistant", "a" * 1_000_000, emotion="smile", course_number="")
+    store.create_conversation("Small")
+    store.close()
+    app, ctx, tasks, w = _window(fresh, offline=True, start_sync=False)
+    try:
+        w.show()
+        _spin(app, lambda: w.conversations.conv_model.rowCount() == 2 and not tasks.busy, 30)
+        other = next(c.conversation_id for c in w.conversations.conv_model.conversations() if c.conversation_id != cid)
+        w.conversations.select(other)
+        _spin(app, lambda: w.current_cid == other and not tasks.busy, 30)
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        tick = QTimer()
+        tick.setInterval(2)
+        last = [0]
+
+        def on_tick():
+            now = clock.elapsed()
+            gaps.append(now - last[0])
+            last[0] = now
+        tick.timeout.connect(on_tick)
+        # the student copied 5 MB in another app (not this window's work)
+        QGuiApplication.clipboard().setText("b" * (5 * 1024 * 1024))
+        clock.start()
+        tick.start()
+        _spin_loop(app, lambda: clock.elapsed() > 500, 5)
+        gaps.clear()
+        w.conversations.select(cid)
+        _spin_loop(app, lambda: w.chat.card(huge.message_id) is not None
+                   and "show_all" in w.chat.card(huge.message_id).buttons, 30)
+        w.chat.card(huge.message_id).buttons["show_all"].click()
+        viewer = next(x for x in app.topLevelWidgets() if isinstance(x, LongTextViewer))
+        _spin_loop(app, lambda: viewer.loaded, 60)
+        viewer.close()
+        w.composer.edit.setFocus()
+        w.composer.edit.paste()
+        _spin_loop(app, lambda: w.composer.error.isVisible(), 10)
+        shown = len(gaps)
+        _spin_loop(app, lambda: len(gaps) > shown + 50, 10)   # and a moment after, shown
+        tick.stop()
+        stall = max(g - 2 for g in gaps) if gaps else 0.0
+        return float(stall), "ms", {"ticks": len(gaps), "load_avg": os.getloadavg()[0]}
+    finally:
+        _close(app, ctx, tasks, w)
+
+
 BENCHES = {
     "ui.startup_1000.seconds": startup_1000,
     "ui.open_conversation_5000.ms": open_conversation_5000,
     "ui.max_stall_during_sync.ms": max_stall_during_sync,
     "ui.stream_paint_lag.ms": stream_paint_lag,
     "ui.rss_1000.mb": rss_1000,
+    "ui.huge_reply_stall.ms": huge_reply_stall,
 }
 
 

@@ -84,5 +84,5 @@ def bucket(s3):
 
 @pytest.fixture
 def fixture_bucket(s3, bucket):
-    """A bucket holding ../shared/fixtures/s3 exactly; returns (bucket, {key: bytes})."""
+    """A bucket holding tests/fixtures/s3 exactly; returns (bucket, {key: bytes})."""
     return bucket, load_fixtures(s3, bucket)

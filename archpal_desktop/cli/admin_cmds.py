@@ -133,7 +133,7 @@ def cmd_config_show(ctx) -> int:
 
 
 def _print_checks(ctx, checks) -> int:
-    from archpal_desktop.core.admin.doctor import format_checks
+    from archpal_desktop.core.doctor import format_checks
 
     if getattr(ctx.args, "json", False):
         print(json.dumps([c.__dict__ for c in checks], indent=2))
@@ -143,13 +143,13 @@ def _print_checks(ctx, checks) -> int:
 
 
 def cmd_doctor(ctx) -> int:
-    from archpal_desktop.core.admin.doctor import run_doctor
+    from archpal_desktop.core.doctor import run_doctor
 
     return _print_checks(ctx, run_doctor(ctx.settings, ctx.access))
 
 
 def cmd_admin_doctor(ctx) -> int:
-    from archpal_desktop.core.admin.doctor import run_doctor
+    from archpal_desktop.core.doctor import run_doctor
 
     probe = getattr(ctx.args, "user", None)
     return _print_checks(ctx, run_doctor(ctx.settings, lambda: _admin_access(ctx), admin=True,

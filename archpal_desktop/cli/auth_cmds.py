@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from archpal_desktop.core import auth
-from archpal_desktop.core.auth.prompt import Terminal, terminal_sign_in
+from archpal_desktop.cli.prompt import Terminal, terminal_sign_in
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:

@@ -37,7 +37,7 @@ def _access(ctx):
     from keyring.backends import null
 
     from archpal_desktop.core.auth import AuthSession
-    from archpal_desktop.core.keystore import KeyStore
+    from archpal_desktop.core.auth.keystore import KeyStore
 
     # a memory-only keyring: the demo's session must never land in the user's keychain
     session = AuthSession(ctx.settings, keystore=KeyStore(null.Keyring()))

@@ -77,7 +77,7 @@ class Context:
         if self._has_auth():
             from archpal_desktop.core import auth
 
-            return auth.access_for_stored_session(settings, interactive=False)
+            return auth.access_for_stored_session(settings)
         raise ConfigError("No signed-in user.", "Run 'archpal-desktop login', or pass --user SUB "
                           "with static AWS credentials.")
 

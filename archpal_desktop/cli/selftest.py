@@ -108,7 +108,7 @@ def _sign_in(s: dict) -> str:
     from keyring.backends import null
 
     from archpal_desktop.core.auth import AuthSession, Challenge
-    from archpal_desktop.core.keystore import KeyStore
+    from archpal_desktop.core.auth.keystore import KeyStore
 
     demo = s["demo"]
     # a memory-only keyring: a self-test must never leave a session in the user's keychain

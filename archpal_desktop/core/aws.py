@@ -1,4 +1,4 @@
-"""Building boto3 sessions and clients for the signed-in user (design section 3).
+"""Building boto3 sessions and clients for the signed-in user (docs/ARCHITECTURE.md, "Auth, settings and safety").
 
 Credentials come, in order, from a Cognito identity pool (core.auth builds those sessions),
 static keys in settings (development / admin), or boto3's default chain. Endpoints are never
@@ -80,7 +80,7 @@ def use_fast_timestamps(session: boto3.Session) -> None:
 
 
 def s3_client(access: AwsAccess, settings: cfg.Settings, **config_kwargs):
-    pool = int(config_kwargs.pop("pool", settings[cfg.SYNC_PARALLELISM]) or 16)
+    pool = int(config_kwargs.pop("pool", 0) or settings.sync_parallelism)
     use_fast_timestamps(access.session)
     return access.session.client("s3", region_name=settings.s3_region(),
                                  config=client_config(pool=pool, **config_kwargs))

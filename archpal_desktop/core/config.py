@@ -1,6 +1,6 @@
 """Settings, in layers: defaults < admin (system) file < user file < ARCHPAL_* env < command line.
 
-Keys keep the web app's names where one exists (design section 6), so a ``secrets.toml`` reads as
+Keys keep the web app's names where one exists (docs/ARCHITECTURE.md, "Auth, settings and safety"), so a ``secrets.toml`` reads as
 it is. Keys the admin lists under ``[managed]`` in the system file are locked: no later layer can
 change them, and :meth:`Settings.set_user` refuses them.
 
@@ -75,7 +75,7 @@ DEFAULTS: dict[str, Any] = {
     DATA_DIR: "",
 }
 
-#: Never allowed in a site (system) file, and never copied into one (design: site files hold
+#: Never allowed in a site (system) file, and never copied into one (site files hold
 #: identifiers, never credentials).
 SECRET_KEYS = frozenset({AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
                          "openai_api_key", "anthropic_api_key", "cognito_client_secret"})
@@ -190,6 +190,59 @@ class Settings:
     def items(self) -> list[tuple[str, Any, str]]:
         keys = list(DEFAULTS) + sorted(k for k in self._values if k not in DEFAULTS)
         return [(k, self[k], self.source(k)) for k in keys]
+
+    # -- typed readers: each setting's type and default in one place (git-cola's prefs) ---------
+    def _int(self, key: str, minimum: int = 0) -> int:
+        """An integer setting; 0 or empty means its default (as the settings file documents)."""
+        return max(minimum, int(self[key] or DEFAULTS[key]))
+
+    def _text(self, key: str) -> str:
+        return str(self[key] or "").strip()
+
+    @property
+    def bucket(self) -> str:
+        return self._text(S3_BUCKET_NAME)
+
+    @property
+    def aws_region(self) -> str:
+        return self._text(AWS_REGION) or DEFAULTS[AWS_REGION]
+
+    @property
+    def sync_interval_seconds(self) -> int:
+        return self._int(SYNC_INTERVAL_SECONDS, minimum=15)
+
+    @property
+    def sync_parallelism(self) -> int:
+        return self._int(SYNC_PARALLELISM, minimum=1)
+
+    @property
+    def anthropic_max_tokens(self) -> int:
+        return self._int(ANTHROPIC_MAX_TOKENS, minimum=1)
+
+    @property
+    def font_size(self) -> int:
+        return int(self[FONT_SIZE] or 0)  # 0: the system's size
+
+    @property
+    def theme(self) -> str:
+        return self._text(THEME) or DEFAULTS[THEME]
+
+    @property
+    def provider(self) -> str:
+        return (self._text(PROVIDER) or DEFAULTS[PROVIDER]).lower()
+
+    @property
+    def openai_base_url(self) -> str:
+        return self._text(OPENAI_BASE_URL).rstrip("/")
+
+    @property
+    def openai_model(self) -> str:
+        return self._text(OPENAI_MODEL)
+
+    @property
+    def allowed_email_domains(self) -> list[str]:
+        return [str(d).strip().lower().lstrip("@") for d in self[ALLOWED_EMAIL_DOMAINS] or []
+                if str(d).strip()]
 
     def data_dir(self) -> Path:
         custom = self[DATA_DIR]

@@ -24,7 +24,9 @@ def export_all(store: Store, out_dir: Path) -> dict[str, int]:
         docs = {}
         for cid in entries:
             if tables.has_file_content(cid):
-                docs[cid], _ = tables.local_doc(cid)
+                doc, _ = tables.local_doc(cid)
+                if doc is not None:
+                    docs[cid] = doc
     if profile is not None:
         paths.atomic_write(out_dir / "info.json", layout.dumps(profile))
     ordered = sorted(entries.values(), key=lambda e: (layout.ts_key(e.get("created_at")),

@@ -1,4 +1,4 @@
-"""The web app's S3 JSON contract (design section 1): keys, ids, timestamps, parse and write.
+"""The web app's S3 JSON contract (docs/ARCHITECTURE.md, "The S3 contract and its quirks"): keys, ids, timestamps, parse and write.
 
 Writing is byte-compatible with the web app: ``json.dumps(obj, indent=2)`` (non-ASCII escaped as
 ``\\uXXXX``, no trailing newline), keys in the order they were read, unknown fields kept.
@@ -12,9 +12,10 @@ import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, Mapping
 
 from archpal_desktop.core.errors import BadDataError
+from archpal_desktop.core.documents import MessageDoc, Tombstone, TombstonesDoc
 
 USERS_PREFIX = "users/"
 #: our own key, never written by the web app: desktop deletions waiting for the remote to catch up
@@ -168,8 +169,9 @@ def loads(data: bytes, key: str = "") -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadDataError(f"The object{where} is not valid JSON ({exc.msg} at line {exc.lineno}).",
-                           key=key) from exc
+        # exc.msg may end in "at" ("Unterminated string starting at"): say where on its own
+        raise BadDataError(f"The object{where} is not valid JSON ({exc.msg}: line {exc.lineno}, "
+                           f"column {exc.colno}).", key=key) from exc
     except RecursionError as exc:
         raise BadDataError(f"The object{where} is nested too deeply.", key=key) from exc
 
@@ -188,11 +190,12 @@ def split_inline_emotion(content: str) -> tuple[str, str | None]:
     return content[: match.start()].rstrip(), match.group(1)
 
 
-def message_view(raw: dict) -> tuple[str, str | None]:
+def message_view(raw: Mapping[str, Any]) -> tuple[str, str | None]:
     """The text and emotion to show for a stored message, without rewriting it."""
     content = raw.get("content")
     content = content if isinstance(content, str) else ""
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    found = raw.get("metadata")
+    meta: dict = found if isinstance(found, dict) else {}
     emotion = meta.get("emotion") if meta.get("emotion") in EMOTIONS else None
     if raw.get("role") == "assistant":
         clean, inline = split_inline_emotion(content)
@@ -206,7 +209,11 @@ def message_view(raw: dict) -> tuple[str, str | None]:
 def parse_message(raw: Any, key: str = "") -> dict:
     if not isinstance(raw, dict):
         raise BadDataError(f"A message in {key} is not an object.", key=key)
-    validate_message_id(raw.get("message_id"))
+    if "message_id" not in raw or raw.get("message_id") in (None, ""):
+        raise BadDataError(f"A message in {key} has no message id.", key=key)
+    if not isinstance(raw["message_id"], str) or not _UUID_RE.fullmatch(raw["message_id"]):
+        raise BadDataError(f"A message in {key} has an invalid message id {raw['message_id']!r} "
+                           "(expected a UUID).", key=key)
     if raw.get("role") not in ROLES:
         raise BadDataError(f"Message {raw.get('message_id')} in {key} has an invalid role "
                            f"{raw.get('role')!r}.", key=key)
@@ -309,17 +316,17 @@ def parse_tombstones(data: bytes | dict, key: str = "") -> dict[str, dict]:
     return out
 
 
-def tombstones_doc(tombstones: dict[str, dict]) -> dict:
-    return {"format": "archpal-desktop-tombstones", "version": 1,
-            "tombstones": {cid: tombstones[cid] for cid in sorted(tombstones)}}
+def tombstones_doc(tombstones: Mapping[str, Tombstone | dict]) -> TombstonesDoc:
+    ordered: dict[str, Tombstone] = {cid: Tombstone(**tombstones[cid]) for cid in sorted(tombstones)}
+    return {"format": "archpal-desktop-tombstones", "version": 1, "tombstones": ordered}
 
 
 CONVERSATION_FIELDS = ("conversation_id", "user_id", "created_at", "messages", "metadata",
                        "last_updated")
 
 
-def conversation_doc(conversation_id: str, user_id: str, created_at: str, messages: list[dict],
-                     last_updated: str, metadata: dict | None = None,
+def conversation_doc(conversation_id: str, user_id: str | None, created_at: str | None,
+                     messages: list[dict], last_updated: str | None, metadata: dict | None = None,
                      extra: dict | None = None) -> dict:
     """A conversation file in the web app's field order; unknown fields (``extra``) follow."""
     doc = {"conversation_id": conversation_id, "user_id": user_id, "created_at": created_at,
@@ -343,7 +350,7 @@ def index_entry(conversation_id: str, created_at: str, last_updated: str, messag
 
 def new_message(role: str, content: str, *, message_id: str, timestamp: str, course_number: str,
                 message_index: int, model: str | None = None, emotion: str | None = None,
-                extra_metadata: dict | None = None) -> dict:
+                extra_metadata: dict | None = None) -> MessageDoc:
     """A message exactly as the web app writes it (metadata key order included)."""
     meta: dict[str, Any] = {}
     if role == "assistant":
@@ -355,5 +362,6 @@ def new_message(role: str, content: str, *, message_id: str, timestamp: str, cou
     for k, v in (extra_metadata or {}).items():
         meta.setdefault(k, v)
     meta["message_index"] = message_index
+    # extra metadata keys beyond the typed ones are kept (the web app may add some)
     return {"message_id": message_id, "role": role, "content": content, "timestamp": timestamp,
-            "metadata": meta}
+            "metadata": meta}  # type: ignore[typeddict-item]

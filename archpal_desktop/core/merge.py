@@ -1,4 +1,4 @@
-"""Merge rules (design section 4) as pure functions: no I/O, no clocks, no randomness.
+"""Merge rules (docs/ARCHITECTURE.md, "Sync rules") as pure functions: no I/O, no clocks, no randomness.
 
 Messages are a grow-only set keyed by ``message_id``; the merged order is (instant of
 ``timestamp``, ``message_id``) and ``metadata.message_index`` is renumbered to it. When the same
@@ -95,8 +95,9 @@ def merge_conversation(a: dict, b: dict) -> dict:
     messages = merge_messages(a.get("messages", []), b.get("messages", []))
     created = _earliest(a.get("created_at"), b.get("created_at")) or a.get("created_at") or b.get("created_at")
     updated = _latest(a.get("last_updated"), b.get("last_updated"))
-    meta_a = a.get("metadata") if isinstance(a.get("metadata"), dict) else {}
-    meta_b = b.get("metadata") if isinstance(b.get("metadata"), dict) else {}
+    found_a, found_b = a.get("metadata"), b.get("metadata")
+    meta_a: dict = found_a if isinstance(found_a, dict) else {}
+    meta_b: dict = found_b if isinstance(found_b, dict) else {}
     extra_a = {k: v for k, v in a.items() if k not in layout.CONVERSATION_FIELDS}
     extra_b = {k: v for k, v in b.items() if k not in layout.CONVERSATION_FIELDS}
     return layout.conversation_doc(

@@ -1,4 +1,4 @@
-"""Where things live on disk, and the path-safety rules (design section 8)."""
+"""Where things live on disk, and the path-safety rules (docs/ARCHITECTURE.md, "Auth, settings and safety")."""
 from __future__ import annotations
 
 import os

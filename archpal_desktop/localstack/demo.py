@@ -96,7 +96,7 @@ class Demo:
 def _forget_demo_session(pool_id: str, sub: str) -> None:
     """Leave nothing of the demo in the OS keyring (its pool vanishes with the process)."""
     try:
-        from archpal_desktop.core.keystore import KeyStore
+        from archpal_desktop.core.auth.keystore import KeyStore
 
         KeyStore().delete(KeyStore.account(pool_id, sub))
     except Exception:  # no keyring, or nothing stored: nothing to clean

@@ -241,7 +241,8 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 # -- messages as a screen reader reads them ------------------------------------------------------
 #: what a message's own state adds after who and when (no "(reply failed)": a stopped reply
 #: kept its partial text, and that is what happened)
-STATE_WORDS = {"waiting": "waiting for ArchPal", "streaming": "being written", "failed": "Stopped"}
+STATE_WORDS = {"waiting": "waiting for ArchPal", "streaming": "being written", "stopped": "Stopped",
+               "failed": "the reply stopped before the end"}
 
 
 def markdown_plain(text: str) -> str:
@@ -343,7 +344,7 @@ class _ReadOnEnter(QObject):
             idx = view.currentIndex()
             if idx.isValid():
                 from archpal_desktop.ui.chat_model import MessageRole
-                from archpal_desktop.ui.chat_view import time_text
+                from archpal_desktop.ui.bubble_delegate import time_text
                 msg = idx.data(MessageRole)
                 read_message(view, msg.role, time_text(msg.timestamp), msg.content, msg.local_state)
                 return True

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, Callable
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from archpal_desktop import APP_ID, APP_NAME, __version__
@@ -152,18 +152,50 @@ def static_access_factory(settings, sub: str):
 def build_state(ctx, app: QApplication, tasks: TaskManager) -> AppState | None:
     from archpal_desktop.ui.theme import ThemeManager
     settings = ctx.settings
-    theme = ThemeManager(app, str(settings[cfg.THEME]), int(settings[cfg.FONT_SIZE] or 0))
+    theme = ThemeManager(app, settings.theme, settings.font_size)
     who = resolve_user(ctx, settings, tasks)
     if who is None:
         return None
     sub, email, access, session = who
     store = ctx.open_store(sub)
     return AppState(settings=settings, store=store, tasks=tasks, sub=sub, email=email, access=access,
-                    auth=session, theme=theme, demo=getattr(ctx, "demo", None))
+                    auth=session, theme=theme)
+
+
+class _ErrorReporter(QObject):
+    """Shows an error raised anywhere, on the UI thread (core.errors.hooks routes it here)."""
+
+    report = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.report.connect(self._show)
+        self._open: list[QMessageBox] = []   # a parentless box lives while Python holds it
+
+    def _show(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME,
+                          f"Something went wrong: {text}\n\nYour work is saved; the details are in "
+                          "the log file (Help > About).", parent=QApplication.activeWindow())
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        self._open.append(box)
+        box.finished.connect(lambda _r, b=box: self._open.remove(b) if b in self._open else None)
+        box.open()   # not modal: an error must never stop the event loop
+
+
+def install_error_hooks(app: QApplication) -> Callable[[], None]:
+    from archpal_desktop.core.errors import hooks
+    reporter = _ErrorReporter(app)
+    put_back = hooks.install(reporter.report.emit)   # emit is safe from any thread
+
+    def restore() -> None:   # holds the reporter (and its connection) until the hooks go
+        put_back()
+        reporter.deleteLater()
+    return restore
 
 
 def run_app(ctx) -> int:
     app = make_app()
+    restore_hooks = install_error_hooks(app)
     tasks = TaskManager(app)
     try:
         try:
@@ -182,6 +214,7 @@ def run_app(ctx) -> int:
         return app.exec()
     finally:
         tasks.shutdown()
+        restore_hooks()
 
 
 # -- actions the main window delegates here (sign-in lives outside the window) --------------------

@@ -2,224 +2,48 @@
 
 Each bubble is a :class:`~archpal_desktop.ui.markdown.SafeDocument` laid out at the bubble's
 width. Documents and heights are cached per (message, text, width), so scrolling and a
-streaming reply only lay out what changed.
+streaming reply only lay out what changed. The few rows a person is working with carry a
+:class:`~archpal_desktop.ui.message_card.MessageCard` (selectable text, real buttons) as a
+persistent editor; the rest are only painted.
 """
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QAbstractTextDocumentLayout, QColor, QFont, QFontMetrics, QGuiApplication,
-                           QKeySequence, QPainter, QPalette, QPen)
-from PySide6.QtWidgets import (QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem)
+from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
-from archpal_desktop.core import layout
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import a11y, companion, markdown, theme
+from archpal_desktop.ui import a11y, markdown, theme
+from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate, time_text
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
+from archpal_desktop.ui.message_card import MessageCard
+
+__all__ = ["ChatView", "MessageDelegate", "STATE_TEXT"]
 
 log = logging.getLogger(__name__)
-
-AVATAR = 40
-MARGIN = 12
-PAD = 10
-GAP = 10
-DOC_CACHE = 400
-
-STATE_TEXT = {
-    "waiting": "Waiting for ArchPal: saved here, answered when a connection is back",
-    # a question with no reply that this device did not queue (another device, or a web-app
-    # conversation whose reply was lost): not ours to answer automatically
-    "unanswered": "No reply yet",
-    "answering": "Sent",
-    "streaming": "ArchPal is writing… (Esc to stop)",
-    "failed": "This reply stopped before the end; the partial text is kept.",
-}
-RETRY_TEXT = "Retry"
-
-
-@dataclass
-class Geometry:
-    bubble: QRect
-    text: QRect
-    avatar: QRect | None
-    meta: QRect
-    retry: QRect | None
-
-
-def time_text(ts: str) -> str:
-    try:
-        dt = layout.parse_ts(ts).astimezone()
-    except Exception:  # a bad timestamp from another client must not break painting
-        return ""
-    return dt.strftime("%d %b %Y, %H:%M")
-
-
-class MessageDelegate(QStyledItemDelegate):
-    def __init__(self, view: "ChatView"):
-        super().__init__(view)
-        self._view = view
-        self._docs: OrderedDict[tuple, markdown.SafeDocument] = OrderedDict()
-        self._sizes: dict[str, tuple[tuple, QSize]] = {}
-        self.highlight_id: str | None = None
-        self.font = QFont(view.font())
-        self.small = QFont(self.font)
-        self.small.setPointSizeF(max(7.0, self.font.pointSizeF() * 0.85))
-
-    def reset_caches(self) -> None:
-        self._docs.clear()
-        self._sizes.clear()
-        self.font = QFont(self._view.font())
-        self.small = QFont(self.font)
-        self.small.setPointSizeF(max(7.0, self.font.pointSizeF() * 0.85))
-
-    # -- layout -------------------------------------------------------------------------------
-    def _max_text_width(self, width: int, role: str) -> int:
-        room = width - 2 * MARGIN - (AVATAR + 8 if role == "assistant" else 48)
-        return max(120, min(int(room), 760) - 2 * PAD)
-
-    def _key(self, msg: Message, width: int) -> tuple:
-        return (msg.message_id, hash(msg.content), len(msg.content), width, theme.current().name,
-                self.font.pointSizeF())
-
-    def document(self, msg: Message, width: int) -> markdown.SafeDocument:
-        key = self._key(msg, width)
-        doc = self._docs.get(key)
-        if doc is not None:
-            self._docs.move_to_end(key)
-            return doc
-        tw = self._max_text_width(width, msg.role)
-        text = msg.content or ("…" if msg.local_state == "streaming" else "")
-        doc = markdown.make_document(text, markdown=msg.role == "assistant", width=tw, font=self.font)
-        ideal = doc.idealWidth()
-        if ideal < tw:  # short messages get a snug bubble
-            doc.setTextWidth(max(ideal + 1, 24))
-        self._docs[key] = doc
-        if len(self._docs) > DOC_CACHE:
-            self._docs.popitem(last=False)
-        return doc
-
-    def _state(self, msg: Message) -> str:
-        model = self._view.chat_model
-        if msg.role == "user" and model.is_waiting(msg):
-            if msg.local_state != "waiting":
-                return "unanswered"
-            return "answering" if model.answering else "waiting"
-        return msg.local_state or "" if msg.role == "assistant" else ""
-
-    def _meta_text(self, msg: Message) -> str:
-        who = "You" if msg.role == "user" else "ArchPal"
-        when = time_text(msg.timestamp)
-        state = STATE_TEXT.get(self._state(msg))
-        parts = [who, when] + ([state] if state else [])
-        return "  ·  ".join(p for p in parts if p)
-
-    def geometry(self, rect: QRect, msg: Message) -> Geometry:
-        doc = self.document(msg, rect.width())
-        dw, dh = int(doc.textWidth()), int(doc.size().height())
-        sfm = QFontMetrics(self.small)
-        meta_h = sfm.height() + 4
-        bw, bh = dw + 2 * PAD, dh + 2 * PAD
-        top = rect.top() + GAP // 2
-        if msg.role == "assistant":
-            avatar = QRect(rect.left() + MARGIN, top, AVATAR, AVATAR)
-            bx = avatar.right() + 9
-        else:
-            avatar = None
-            bx = rect.right() - MARGIN - bw
-        bubble = QRect(bx, top, bw, bh)
-        text = QRect(bx + PAD, top + PAD, dw, dh)
-        meta = QRect(bx if msg.role == "assistant" else rect.left() + MARGIN, bubble.bottom() + 3,
-                     rect.width() - 2 * MARGIN - (bx - rect.left() - MARGIN if msg.role == "assistant" else 0),
-                     meta_h)
-        retry = None
-        if msg.local_state == "failed" and msg.role == "assistant":
-            mw = sfm.horizontalAdvance(self._meta_text(msg) + "   ")
-            retry = QRect(meta.left() + mw, meta.top(), sfm.horizontalAdvance(RETRY_TEXT) + 8, meta_h)
-        return Geometry(bubble, text, avatar, meta, retry)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:  # noqa: N802
-        msg: Message = index.data(MessageRole)
-        width = self._view.viewport().width()
-        key = self._key(msg, width) + (msg.local_state, self._state(msg))
-        cached = self._sizes.get(msg.message_id)
-        if cached and cached[0] == key:
-            return cached[1]
-        g = self.geometry(QRect(0, 0, width, 10_000), msg)
-        h = max(g.bubble.height(), AVATAR if g.avatar else 0) + g.meta.height() + GAP + 4
-        size = QSize(width, h)
-        self._sizes[msg.message_id] = (key, size)
-        return size
-
-    # -- painting -----------------------------------------------------------------------------
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        msg: Message = index.data(MessageRole)
-        c = theme.current()
-        g = self.geometry(option.rect, msg)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if g.avatar is not None:
-            dpr = self._view.devicePixelRatioF()
-            painter.drawPixmap(g.avatar, companion.pixmap(msg.emotion, AVATAR, dpr))
-        user = msg.role == "user"
-        fill = QColor(c.user_bubble if user else c.reply_bubble)
-        border = QColor(c.reply_border)
-        state = self._state(msg)
-        if state == "waiting":
-            fill = QColor(c.waiting_bubble)   # its own colour: translucency lost text contrast
-        if self.highlight_id == msg.message_id:
-            border = QColor(c.warn)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected) and self._view.hasFocus()
-        painter.setPen(QPen(border, 2 if self.highlight_id == msg.message_id else 1))
-        painter.setBrush(fill)
-        painter.drawRoundedRect(QRectF(g.bubble).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
-        if selected:   # the focus ring, outside the bubble, on the window colour (>= 3:1)
-            painter.setPen(QPen(QColor(c.focus), 2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(QRectF(g.bubble).adjusted(-3, -3, 3, 3), 14, 14)
-
-        doc = self.document(msg, option.rect.width())
-        painter.translate(g.text.topLeft())
-        ctx = QAbstractTextDocumentLayout.PaintContext()
-        pal = QPalette(option.palette)
-        pal.setColor(QPalette.ColorRole.Text, QColor(c.user_text if user else c.text))
-        pal.setColor(QPalette.ColorRole.Link, QColor(c.link))
-        ctx.palette = pal
-        ctx.clip = QRectF(0, 0, g.text.width(), g.text.height())
-        doc.documentLayout().draw(painter, ctx)
-        painter.translate(-g.text.topLeft())
-
-        painter.setFont(self.small)
-        meta_color = QColor(c.warn if state in ("waiting", "failed") else c.muted)
-        painter.setPen(meta_color)
-        align = Qt.AlignmentFlag.AlignLeft if not user else Qt.AlignmentFlag.AlignRight
-        painter.drawText(g.meta, align | Qt.AlignmentFlag.AlignVCenter, self._meta_text(msg))
-        if g.retry is not None:
-            f = QFont(self.small)
-            f.setUnderline(True)
-            f.setBold(True)
-            painter.setFont(f)
-            painter.setPen(QColor(c.link))
-            painter.drawText(g.retry, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, RETRY_TEXT)
-        painter.restore()
-
 
 class ChatView(QListView):
     """The conversation pane. Signals say what the user asked for; the window acts on them."""
 
-    retry_requested = Signal(str)   # message_id of the failed reply
+    retry_requested = Signal(str)      # message_id of the failed reply
+    continue_requested = Signal(str)   # message_id of the stopped reply
+    ask_again_requested = Signal(str)  # message_id of the student's question
+    ask_now_requested = Signal(str)    # message_id of a question with no reply yet
+    edit_requested = Signal(str)       # a sent message's text, for the composer
     stop_requested = Signal()
     link_refused = Signal(str)      # a link the app will not open (not https/mailto)
     message_copied = Signal(str)
+
+    MAX_CARDS = 8
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("chatView")
         self.setAccessibleName("Conversation messages")
-        self.setAccessibleDescription("Use the arrow keys to move between messages; Ctrl+C copies one.")
+        self.setAccessibleDescription("Use the arrow keys to move between messages, Tab to reach a "
+                                      "message's text and buttons; Ctrl+C copies one.")
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -228,6 +52,8 @@ class ChatView(QListView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setMouseTracking(True)
         self.setUniformItemSizes(False)
+        self.cards: dict[str, MessageCard] = {}
+        self._hover: str | None = None
         self.chat_model = MessageModel(self)
         self.setModel(self.chat_model)
         self.delegate = MessageDelegate(self)
@@ -236,11 +62,17 @@ class ChatView(QListView):
         self._loading_older = False
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.chat_model.rowsInserted.connect(self._rows_inserted)
+        self.chat_model.modelReset.connect(self._model_reset)
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
         a11y.current_item_on_focus(self, last=True, only_with_focus=False)
         a11y.describe_when_empty(self, self.EMPTY_TEXT)
         a11y.reader_on_enter(self)
+        self._cards_timer = QTimer(self, singleShot=True, interval=0)
+        self._cards_timer.timeout.connect(self.sync_cards)
+        self.chat_model.rowsInserted.connect(lambda *_a: self._cards_timer.start())
+        self.chat_model.dataChanged.connect(lambda *_a: self._cards_timer.start())
+        self.selectionModel().currentChanged.connect(lambda *_a: self._cards_timer.start())
 
     # -- content ------------------------------------------------------------------------------
     def show_messages(self, conversation_id: str | None, messages: list[Message]) -> None:
@@ -249,6 +81,8 @@ class ChatView(QListView):
         self._stick = True
         self.doItemsLayout()
         self.scrollToBottom()
+        # the cards come a turn later (the reset started their timer): the painted bubbles look
+        # the same, and opening a conversation paints first
 
     def append_message(self, msg: Message) -> None:
         self.chat_model.append(msg)
@@ -264,6 +98,25 @@ class ChatView(QListView):
         if self.chat_model.set_text(message_id, text, emotion) >= 0:
             self._relayout(stick)
 
+    def set_stopped(self, ids) -> None:
+        """Which failed replies the student stopped (shown "Stopped", with Continue)."""
+        ids = set(ids)
+        if ids != self.chat_model.stopped:
+            self.chat_model.stopped = ids
+            self.delegate._sizes.clear()
+            for card in list(self.cards.values()):
+                card._key = None
+                if card.msg is not None:
+                    card.set_message(card.msg)
+            self.viewport().update()
+
+    def set_answering(self, busy: bool) -> None:
+        self.chat_model.answering = busy
+        for card in list(self.cards.values()):
+            if card.msg is not None:
+                card.set_message(card.msg)
+        self.viewport().update()
+
     def _relayout(self, stick: bool) -> None:
         self.doItemsLayout()
         if stick:
@@ -275,6 +128,11 @@ class ChatView(QListView):
         if first > 0 and (self._stick or self._at_bottom()):
             self.doItemsLayout()
             self.scrollToBottom()
+
+    def _model_reset(self) -> None:
+        # the view deletes every editor on a reset; forget them and open the wanted ones again
+        self.cards.clear()
+        self._cards_timer.start()
 
     def _at_bottom(self) -> bool:
         sb = self.verticalScrollBar()
@@ -321,16 +179,135 @@ class ChatView(QListView):
 
     def refresh_look(self) -> None:
         self.delegate.reset_caches()
+        for card in list(self.cards.values()):
+            card._key = None
+            if card.msg is not None:
+                card.set_message(card.msg)
         self.doItemsLayout()
         self.viewport().update()
 
-    # -- user input ---------------------------------------------------------------------------
+    # -- cards ----------------------------------------------------------------------------------
+    def _wanted(self) -> list[int]:
+        """Rows that carry real widgets: the ones a person is at or must act on."""
+        model = self.chat_model
+        n = model.rowCount()
+        rows: list[int] = []
+
+        def want(row: int) -> None:
+            if 0 <= row < n and row not in rows:
+                rows.append(row)
+        cur = self.currentIndex()
+        if cur.isValid():
+            want(cur.row())
+        if self._hover:
+            want(model.row_of(self._hover, reveal=False))
+        for row in range(n - 1, max(-1, n - 12), -1):   # the newest few rows
+            msg = model.index(row).data(MessageRole)
+            st = self.delegate.state(msg)
+            if msg.role == "assistant" and (model.is_last_run(msg) or st in ("failed", "stopped", "streaming")):
+                want(row)
+            elif st == "unanswered":
+                want(row)
+        return rows[:self.MAX_CARDS]
+
+    def sync_cards(self) -> None:
+        model = self.chat_model
+        wanted = self._wanted()
+        keep = {model.index(r).data(MessageRole).message_id for r in wanted}
+        for mid in [m for m in self.cards if m not in keep]:
+            row = model.row_of(mid, reveal=False)
+            card = self.cards.pop(mid)
+            if row >= 0:
+                self.closePersistentEditor(model.index(row))
+            else:
+                card.deleteLater()
+        for row in wanted:
+            idx = model.index(row)
+            if idx.data(MessageRole).message_id not in self.cards:
+                self.openPersistentEditor(idx)
+        self._chain_focus()
+        self.viewport().update()
+
+    def _chain_focus(self) -> None:
+        """Tab goes from the list into the cards' text and buttons, in reading order, then on."""
+        after = self.nextInFocusChain()
+        while after is not None and after is not self and self.isAncestorOf(after):
+            after = after.nextInFocusChain()
+        order = sorted(self.cards.values(), key=lambda c: c.y())
+        prev: QWidget = self
+        for card in order:
+            for w in card.focusables():
+                QWidget.setTabOrder(prev, w)
+                prev = w
+        if after is not None and after is not self and prev is not self:
+            QWidget.setTabOrder(prev, after)
+
+    def card(self, message_id: str) -> MessageCard | None:
+        return self.cards.get(message_id)
+
+    # -- actions --------------------------------------------------------------------------------
     def copy_message(self, msg: Message | None = None) -> None:
+        """Plain text (what is shown) and, for apps that take it, the Markdown source."""
         msg = msg or self.current_message() or self.chat_model.last()
         if msg is None:
             return
-        QGuiApplication.clipboard().setText(msg.content)
+        data = QMimeData()
+        data.setText(markdown.plain_text(msg.content) if msg.role == "assistant" else msg.content)
+        data.setData("text/markdown", msg.content.encode("utf-8"))
+        QGuiApplication.clipboard().setMimeData(data)
         self.message_copied.emit(msg.message_id)
+
+    def copy_markdown(self, msg: Message | None) -> None:
+        if msg is not None:
+            QGuiApplication.clipboard().setText(msg.content)
+            self.message_copied.emit(msg.message_id)
+
+    def copy_text(self, text: str, msg: Message | None) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.message_copied.emit(msg.message_id if msg else "")
+
+    def ask_again(self, reply_id: str) -> None:
+        msg = self.chat_model.message(reply_id)
+        question = self.chat_model.question_of(msg) if msg else None
+        if question is not None:
+            self.ask_again_requested.emit(question.message_id)
+
+    def show_alternative(self, message_id: str, step: int) -> None:
+        msg = self.chat_model.message(message_id)
+        if msg is None:
+            return
+        alts = self.chat_model.alternatives(msg)
+        pos = next(i for i, m in enumerate(alts) if m.message_id == message_id) + step
+        if 0 <= pos < len(alts):
+            target = alts[pos].message_id
+            stick = self._at_bottom()
+            row = self.chat_model.choose(target)
+            self._relayout(stick)
+            self.sync_cards()
+            card = self.cards.get(target)
+            if card is not None:   # keep the keyboard where it was
+                b = card.buttons.get("prev" if step < 0 else "next")
+                if b is not None and b.isEnabled():
+                    b.setFocus()
+                elif card.buttons.get("count") is not None:
+                    (card.buttons.get("next") or card.buttons["prev"]).setFocus()
+            if row >= 0:
+                self.setCurrentIndex(self.chat_model.index(row))
+
+    def show_all(self, msg: Message | None) -> None:
+        if msg is not None:
+            from archpal_desktop.ui.long_text import LongTextViewer
+            who = "Your message" if msg.role == "user" else "ArchPal's reply"
+            LongTextViewer.show_text(self, f"{who}, {time_text(msg.timestamp)}", msg.content)
+
+    def open_attachment(self, msg: Message | None, i: int) -> None:
+        if msg is None:
+            return
+        found = markdown.display_source(msg.content).attachments
+        if 0 <= i < len(found):
+            from archpal_desktop.ui.long_text import LongTextViewer
+            name, text = found[i]
+            LongTextViewer.show_text(self, name, text)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -354,19 +331,25 @@ class ChatView(QListView):
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         pos = event.position().toPoint()
-        msg, g = self._hit(pos)
-        over = bool(self.anchor_at(pos)) or bool(g and g.retry and g.retry.contains(pos))
+        msg, _g = self._hit(pos)
+        hover = msg.message_id if msg is not None else None
+        if hover != self._hover:
+            # the row under the mouse gets its card, so a press lands on selectable text
+            self._hover = hover
+            self._cards_timer.start()
+        over = bool(self.anchor_at(pos))
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
         super().mouseMoveEvent(event)
 
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        super().leaveEvent(event)
+        if self._hover is not None:   # the mouse left the conversation: its card can go
+            self._hover = None
+            self._cards_timer.start()
+
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
-            pos = event.position().toPoint()
-            msg, g = self._hit(pos)
-            if msg is not None and g is not None and g.retry is not None and g.retry.contains(pos):
-                self.retry_requested.emit(msg.message_id)
-                return
-            href = self.anchor_at(pos)
+            href = self.anchor_at(event.position().toPoint())
             if href:
                 self.activate_link(href)
                 return
@@ -390,6 +373,11 @@ class ChatView(QListView):
         copy.setShortcut(QKeySequence.StandardKey.Copy)
         copy.setEnabled(msg is not None)
         copy.triggered.connect(lambda: self.copy_message(msg))
+        if msg is not None:
+            menu.addAction("Copy as Markdown").triggered.connect(lambda: self.copy_markdown(msg))
+            if msg.role == "user":
+                menu.addAction("Edit as a new message").triggered.connect(
+                    lambda: self.edit_requested.emit(msg.content))
         if msg is not None and msg.local_state == "failed":
             menu.addAction("Retry reply").triggered.connect(lambda: self.retry_requested.emit(msg.message_id))
         if msg is not None and msg.local_state == "streaming":
@@ -411,5 +399,9 @@ class ChatView(QListView):
     def resizeEvent(self, event) -> None:  # noqa: N802
         stick = self._at_bottom()
         super().resizeEvent(event)
+        for card in list(self.cards.values()):   # their text is laid out for the old width
+            card._key = None
+            if card.msg is not None:
+                card.set_message(card.msg)
         if stick:
             QTimer.singleShot(0, self, self.scrollToBottom)

@@ -1,7 +1,8 @@
 """The main window: sidebar (search, new, conversations), chat pane, companion, status area.
 
-The window only paints and reacts: every store call runs on the task runner's database worker,
-every network call (sync, the coach) on its network pool.
+The window only paints and reacts: its store calls run on the task runner's database worker
+(two key/value reads while it is built excepted), every network call (sync, the coach) on its
+network pool; those use the cache through their own connections (docs/ARCHITECTURE.md, "Threads").
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, 
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
 from archpal_desktop.ui import a11y, theme
+from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
 from archpal_desktop.ui.composer import Composer
 from archpal_desktop.ui.conversation_list import ConversationList
-from archpal_desktop.ui.replies import ReplyController
+from archpal_desktop.ui.reply_runner import ReplyController, connect_chat
 from archpal_desktop.ui.search import SearchController, SearchResults
 from archpal_desktop.ui.shortcuts import keys
 from archpal_desktop.ui.state import AppState
@@ -54,10 +56,16 @@ class MainWindow(WindowActions, QMainWindow):
         self._build_menus()
         self.replies = ReplyController(state, self)
         self._connect_replies()
+        connect_chat(self)   # the message view's and composer's own requests (chat-content)
+        self.composer.enable_spelling(self.tasks)
         self.sync = SyncController(self.tasks, self.store, state.settings, self._access, self)
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
         self.sync.network_back.connect(self.replies.kick)
+        # every committed write: status bar, list row, and (the student's own) upload
+        self.changes = ChangeBridge(self.store, self)
+        self.changes.changed.connect(self._cache_changed)
+        self.changes.upload_due.connect(lambda: self.sync.sync_now("change"))
         self.status.sync_requested.connect(lambda: self.sync.sync_now("user"))
         self.status.settings_requested.connect(self.open_settings)
         self.status.sign_in_requested.connect(self.sign_in_again)
@@ -310,7 +318,6 @@ class MainWindow(WindowActions, QMainWindow):
             self.search_box.clear()
             self.conversations.select(conv.conversation_id)
             self.composer.edit.setFocus()
-            self.sync.refresh_pending()
         self.tasks.run_db(store.create_conversation, made, self._error("Creating a conversation"))
 
     def step_conversation(self, delta: int) -> None:
@@ -342,7 +349,6 @@ class MainWindow(WindowActions, QMainWindow):
             if cid == self.current_cid:
                 self.title_label.setText(conv.title)
                 self.setWindowTitle(f"{conv.title} — {APP_NAME}")
-            self.sync.refresh_pending()
         self.tasks.run_db(work, done, self._error("Renaming"))
 
     def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:
@@ -374,7 +380,6 @@ class MainWindow(WindowActions, QMainWindow):
                     self.side_stack.setCurrentWidget(self.empty_list)
                     self.composer.load_draft("")
             self.flash(f"Deleted “{conv.title}”.")
-            self.sync.refresh_pending()
         self.tasks.run_db(lambda: store.delete_conversation(cid), done, self._error("Deleting"))
 
     def _save_draft(self, text: str) -> None:
@@ -424,7 +429,6 @@ class MainWindow(WindowActions, QMainWindow):
         else:
             self.chat.append_message(msg)
             self.conversations.select(conv.conversation_id)
-        self.sync.refresh_pending()
 
     def _reply_started(self, msg) -> None:
         if msg.conversation_id == self.current_cid:
@@ -444,10 +448,8 @@ class MainWindow(WindowActions, QMainWindow):
         done = self.chat.chat_model.message(mid)
         if done is not None:
             a11y.announce_reply(self.chat, done.content, finished)
-        if not finished:
-            self.companion.set_emotion("sad")
-
-    _answered: list = []
+        if not finished:   # the student's Stop is not a failure: a neutral companion
+            self.companion.set_emotion("default" if mid in self.replies.stopped else "sad")
 
     def _run_finished(self, result) -> None:
         answered, self._answered = self._answered, []
@@ -456,10 +458,8 @@ class MainWindow(WindowActions, QMainWindow):
             self._refresh_conv(cid)
         if self.current_cid in touched:
             self.reload_current()
-        self.sync.refresh_pending()
+        # saved replies announce themselves (ChangeBridge): their upload is already scheduled
         if result.answered:
-            # replies are saved; upload them soon rather than at the next timer tick
-            QTimer.singleShot(1500, self.sync, lambda: self.sync.sync_now("reply"))
             if not self.isActiveWindow():
                 self.notify("ArchPal answered", "A reply to your message has arrived.")
         if result.waiting and result.offline:
@@ -489,6 +489,12 @@ class MainWindow(WindowActions, QMainWindow):
         last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         if last_reply is not None and last_reply.local_state is None:
             self.companion.set_emotion(last_reply.emotion)
+
+    def _cache_changed(self, changes) -> None:
+        self.sync.refresh_pending()
+        if changes.upload:
+            for cid in changes.conversations:
+                self._refresh_conv(cid)
 
     def _refresh_conv(self, cid: str) -> None:
         store = self.store

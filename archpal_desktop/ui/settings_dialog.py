@@ -1,6 +1,7 @@
 """Settings: the assistant, appearance, sync and data folder; site-managed values read-only.
 
-"Test connection" checks sign-in, S3 and the model in a worker and reports each in words.
+"Test connection" checks sign-in, S3 (the doctor's check) and the model in a worker and reports
+each in words.
 """
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ MANAGED = "Managed by your organisation"
 
 
 def check_connection(state) -> list[tuple[str, bool, str]]:
-    """Worker: (what, ok, words) for sign-in, S3 and the model."""
+    """Worker: (what, ok, words) for sign-in, S3 and the model. The S3 part is the doctor's own
+    check (core.doctor, as ``archpal-desktop doctor`` runs it), shown as one line."""
+    from archpal_desktop.core.doctor import FAIL, Doctor
+
     out: list[tuple[str, bool, str]] = []
     settings = state.settings
     try:
@@ -32,12 +36,13 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
         out.append(("Sign-in", False, str(map_exception(exc))))
         access = None
     if access is not None:
-        try:
-            from archpal_desktop.core.sync import make_remote
-            make_remote(access, settings).list()
+        checks = Doctor(settings, lambda: access).run()
+        failed = next((c for c in checks if c.status == FAIL), None)
+        if failed is None:
             out.append(("Cloud storage (S3)", True, f"Bucket {settings[cfg.S3_BUCKET_NAME]} is reachable."))
-        except Exception as exc:  # noqa: BLE001 - reported to the user
-            out.append(("Cloud storage (S3)", False, str(map_exception(exc))))
+        else:
+            out.append(("Cloud storage (S3)", False,
+                        f"{failed.detail} {failed.fix}".strip() if failed.fix else failed.detail))
     try:
         from archpal_desktop.core.assistant import StreamError, build_providers, stream_reply
         from archpal_desktop.core.assistant.prompt import build_request

@@ -1,25 +1,30 @@
 """What the window needs to know about the signed-in student, in one object."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from archpal_desktop.ui.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from archpal_desktop.core.auth import AuthSession
+    from archpal_desktop.core.aws import AwsAccess
+    from archpal_desktop.core.cache import Store
+    from archpal_desktop.core.config import Settings
+    from archpal_desktop.ui.theme import ThemeManager
 
 
 @dataclass
 class AppState:
-    settings: Any                     # core.config.Settings
-    store: Any                        # core.store.Store
+    settings: Settings
+    store: Store
     tasks: TaskManager
     sub: str
     email: str = ""
-    access: Callable[[], Any] | None = None   # -> AwsAccess; may use the network: call in a worker
-    auth: Any = None                  # core.auth.AuthSession when signed in through Cognito
-    theme: Any = None                 # ui.theme.ThemeManager
-    demo: Any = None
-    extra: dict = field(default_factory=dict)
+    access: Callable[[], AwsAccess] | None = None   # may use the network: call it in a worker
+    auth: AuthSession | None = None                  # when signed in through Cognito
+    theme: ThemeManager | None = None
 
     @property
     def data_dir(self) -> Path:

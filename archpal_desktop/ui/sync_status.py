@@ -89,6 +89,10 @@ class GuiSyncSettings:
             return max(1, min(int(value or GUI_SYNC_PARALLELISM), GUI_SYNC_PARALLELISM))
         return value
 
+    @property
+    def sync_parallelism(self) -> int:
+        return int(self[cfg.SYNC_PARALLELISM])
+
     def __getattr__(self, name: str):
         return getattr(self._settings, name)
 
@@ -159,7 +163,7 @@ class SyncController(QObject):
         self._task = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now("timer"))
-        self.set_interval(int(settings[cfg.SYNC_INTERVAL_SECONDS] or 120))
+        self.set_interval(settings.sync_interval_seconds)
         self._latest_progress = None
         self._progress_timer = QTimer(self, singleShot=True, interval=50)
         self._progress_timer.timeout.connect(self._show_progress)

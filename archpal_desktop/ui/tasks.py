@@ -3,8 +3,10 @@
 * ``run_in_background(fn, on_done, on_error, on_progress)`` runs ``fn`` on a thread pool and
   delivers its result, its exception or its progress reports back on the UI thread through
   queued signals. ``fn`` never touches widgets.
-* Database writes go through a one-worker executor (``db=True``) so they apply in order and
-  never race each other; network work (sync, model calls, sign-in) uses the other pool.
+* The window's cache work goes through a one-worker executor (``db=True``), so it applies in
+  the order it was asked for; network work (sync, model calls, sign-in) uses the other pool.
+  A sync or a reply writes the cache from its own thread too: each thread has its own
+  connection and writes are serialised by the store (docs/ARCHITECTURE.md, "Threads").
 * :class:`Latest` hands out tokens so a result that is no longer wanted (search-as-you-type,
   switching conversations while one still loads) is dropped, as git-cola's diff widget does.
 
@@ -19,29 +21,13 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from archpal_desktop.core.cancel import CancelToken, OperationCancelled
+
 log = logging.getLogger(__name__)
 
 
-class Cancelled(Exception):
-    """Raised inside a worker by :meth:`CancelToken.check` once cancel was requested."""
-
-
-class CancelToken:
-    """A flag a worker polls; set from the UI thread."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise Cancelled()
+# one stop flag for the whole app (core.cancel); ``Cancelled`` is what ``check()`` raises
+Cancelled = OperationCancelled
 
 
 class _Relay(QObject):
@@ -85,8 +71,7 @@ class _Job(QRunnable):
                 pass
 
     def _report(self, *args: Any) -> None:
-        if self.token.cancelled:
-            raise Cancelled()
+        self.token.check()
         payload = args[0] if len(args) == 1 else args
         try:
             self._relay.progress.emit((payload,))
@@ -129,6 +114,9 @@ class TaskManager(QObject):
         self.db_pool.setMaxThreadCount(1)
         # one long-lived thread: an SQLite connection made there stays usable there
         self.db_pool.setExpiryTimeout(-1)
+        # pool threads live as long as the manager: each keeps its own cache connection
+        # (core/cache/connection.py), which a thread that expired could not give back
+        self.net_pool.setExpiryTimeout(-1)
         self._live: set[_Relay] = set()
         self._tasks: dict[_Relay, Task] = {}
         self._closing = False
@@ -201,7 +189,7 @@ class TaskManager(QObject):
 
 
 class Latest:
-    """Stale-result guard: ``t = latest.next()`` per request, ``latest.is_current(t)`` on arrival."""
+    """Stale-result guard: ``handler = latest.guard(fn)`` per request; only the newest runs."""
 
     def __init__(self) -> None:
         self._n = 0
@@ -209,9 +197,6 @@ class Latest:
     def next(self) -> int:
         self._n += 1
         return self._n
-
-    def is_current(self, token: int) -> bool:
-        return token == self._n
 
     def guard(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
         """Wrap a result handler so it only runs for the newest request made so far."""

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core.admin.doctor import FAIL, OK, Doctor
+from archpal_desktop.core.doctor import FAIL, OK, Doctor
 from archpal_desktop.core.aws import AwsAccess, static_access
 from archpal_desktop.localstack.server import free_port
 from tests.support.s3fixtures import ADA

@@ -246,7 +246,8 @@ def test_interactive_access_asks_on_the_terminal_when_the_session_is_gone(pool, 
 
     email, sub = student
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{email}\n{PASSWORD}\n"))
-    access = auth.access_for_stored_session(pool.settings(), interactive=True)
+    from archpal_desktop.cli.prompt import access_interactively
+    access = access_interactively(pool.settings())
     assert access.sub == sub
     assert "University e-mail" in capsys.readouterr().err
     assert auth.access_for_stored_session(pool.settings()).sub == sub  # remembered now

@@ -8,7 +8,7 @@ import keyring.errors
 import pytest
 
 from archpal_desktop.core.auth import AuthSession
-from archpal_desktop.core.keystore import CHUNK, KeyStore, is_insecure
+from archpal_desktop.core.auth.keystore import CHUNK, KeyStore, is_insecure
 from tests.auth.conftest import PASSWORD
 from tests.support import memkeyring
 

@@ -10,9 +10,9 @@ import time
 import jwt
 import pytest
 
-from archpal_desktop.core import tokens
+from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import AuthSession
-from archpal_desktop.core.tokens import JwksCache, TokenError
+from archpal_desktop.core.auth.tokens import JwksCache, TokenError
 from tests.auth.conftest import PASSWORD
 
 

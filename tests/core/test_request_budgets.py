@@ -1,4 +1,4 @@
-"""Request budgets of a sync (design section 4, issue 2's bench budgets in a fast form).
+"""Request budgets of a sync (docs/ARCHITECTURE.md "Sync rules", issue 2's bench budgets in a fast form).
 
 "A no-change sync costs one LIST per 1,000 objects and nothing else"; one conversation changed by
 the web app costs the LIST pages + 2 (its file and the index it rewrote), and since the merge

@@ -1,11 +1,12 @@
-"""Load ../shared/fixtures/s3/ (read-only) into a bucket on the local S3."""
+"""Load tests/fixtures/s3/ (the data contract's example bucket, committed with the tests) into a
+bucket on the local S3. ARCHPAL_FIXTURES may point at another copy of the same layout."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(os.environ.get("ARCHPAL_FIXTURES", ROOT.parent / "shared" / "fixtures" / "s3"))
+FIXTURES = Path(os.environ.get("ARCHPAL_FIXTURES", ROOT / "tests" / "fixtures" / "s3"))
 FIXTURE_BUCKET = "archpal-user-data-prod"
 ADA = "0f6c2a8e-6b1d-4e0a-9a53-6a1f0f8c7b11"
 BOB = "7d3e9b52-2c4f-4f7e-8d0a-3b5c1e9f2a44"

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from archpal_desktop.localstack.bedrock import Reply
 from archpal_desktop.ui import markdown
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import save_shot, wait_idle
 
 GREEK = "Η γραφή είναι σκέψη"
 CYRILLIC = "Письмо — это мышление"
@@ -98,7 +98,7 @@ def test_offline_then_back_online(qtbot, make_window, state, bedrock, local_aws,
     assert msg.local_state == "waiting"
     assert "Offline" in w.composer.hint.text()
     assert w.status.pending.isVisible() and "waiting to upload" in w.status.pending.text()
-    w.grab().save("/tmp/shots/offline_waiting.png")
+    save_shot(w, "offline_waiting")
     # the network is back
     for name, value in {**live_s3, **live_bedrock}.items():
         monkeypatch.setenv(name, value)

@@ -69,11 +69,11 @@ def test_a_message_from_another_device_without_reply_shows_no_reply_yet(qtbot, m
     d = w.chat.delegate
     msgs = w.chat.chat_model.messages()
     # not queued on this device: "no reply yet", not "answered when a connection is back"
-    assert STATE_TEXT["unanswered"] in d._meta_text(msgs[2])
-    assert STATE_TEXT["waiting"] not in d._meta_text(msgs[2])
-    assert STATE_TEXT["unanswered"] not in d._meta_text(msgs[0])
+    assert STATE_TEXT["unanswered"] in d.meta_text(msgs[2])
+    assert STATE_TEXT["waiting"] not in d.meta_text(msgs[2])
+    assert STATE_TEXT["unanswered"] not in d.meta_text(msgs[0])
     assert msgs[3].message_id == queued.message_id
-    assert STATE_TEXT["waiting"] in d._meta_text(msgs[3]) or STATE_TEXT["answering"] in d._meta_text(msgs[3])
+    assert STATE_TEXT["waiting"] in d.meta_text(msgs[3]) or STATE_TEXT["answering"] in d.meta_text(msgs[3])
 
 
 def test_notification_when_a_reply_arrives_in_the_background(qtbot, make_window, state, bedrock, monkeypatch):

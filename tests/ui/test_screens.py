@@ -1,4 +1,4 @@
-"""Screens a student sees, grabbed to /tmp/shots for a human look, with checks on what shows."""
+"""Screens a student sees, grabbed (to $ARCHPAL_SHOTS, else a pytest temporary folder) for a human look, with checks on what shows."""
 from __future__ import annotations
 
 import os
@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor
 
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import save_shot, wait_idle
 
-SHOTS = Path(os.environ.get("ARCHPAL_SHOTS", "/tmp/shots"))
 
 REPLY = """Good question! A strong thesis does three things:
 
@@ -46,10 +45,7 @@ def seed(store, n_conversations=12, long_messages=0):
 
 
 def save(widget, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    img = widget.grab()
-    img.save(str(SHOTS / f"{name}.png"))
-    return img.toImage()
+    return save_shot(widget, name)
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from archpal_desktop.localstack.bedrock import Reply
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import save_shot, wait_idle
 
 
 def test_send_and_stream(qtbot, make_window, state, bedrock):
@@ -19,4 +19,4 @@ def test_send_and_stream(qtbot, make_window, state, bedrock):
     assert msgs[1].role == "assistant" and "plan your **essay**" in msgs[1].content
     assert msgs[1].emotion == "smile"
     assert w.companion.emotion == "smile"
-    w.grab().save("/tmp/shots/smoke.png")
+    save_shot(w, "smoke")

@@ -5,7 +5,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from archpal_desktop.localstack.bedrock import Reply
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import save_shot, wait_idle
+from tests.ui.test_message_content import button_of
 
 
 def send(qtbot, w, text):
@@ -46,7 +47,7 @@ def test_reply_streams_in_place_and_can_be_stopped_then_retried(qtbot, make_wind
     # the bubble appears and grows while the stream runs
     qtbot.waitUntil(lambda: len(shown_texts(w)) == 2 and len(shown_texts(w)[1][1]) > 30, timeout=5000)
     assert shown_texts(w)[1][2] == "streaming"
-    w.grab().save("/tmp/shots/streaming.png")
+    save_shot(w, "streaming")
     assert w.composer.stop_button.isVisible() and not w.composer.send_button.isVisible()
     first_len = len(shown_texts(w)[1][1])
     qtbot.waitUntil(lambda: len(shown_texts(w)[1][1]) > first_len, timeout=5000)
@@ -55,14 +56,14 @@ def test_reply_streams_in_place_and_can_be_stopped_then_retried(qtbot, make_wind
     role, text, local = shown_texts(w)[1]
     assert local == "failed" and 0 < len(text) < len(long) and long.startswith(text[:20])
     assert w.composer.send_button.isVisible()
-    w.grab().save("/tmp/shots/stopped_retry.png")
-    # Retry is shown on the failed reply; clicking it asks again and the same bubble is reused
+    save_shot(w, "stopped_retry")
+    # a stop is not a failure: "Stopped", and the reply's own Continue button carries it on in
+    # the same bubble
     msg = w.chat.chat_model.messages()[1]
-    idx = w.chat.chat_model.index(w.chat.chat_model.row_of(msg.message_id))
-    g = w.chat.delegate.geometry(w.chat.visualRect(idx), msg)
-    assert g.retry is not None
-    qtbot.mouseClick(w.chat.viewport(), Qt.MouseButton.LeftButton, pos=g.retry.center())
-    qtbot.waitUntil(lambda: shown_texts(w)[-1][1:] == ("A complete answer.", None), timeout=5000)
+    button = button_of(qtbot, w, msg, "continue")
+    assert "Stopped" in w.chat.delegate.meta_text(msg)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: shown_texts(w)[-1][1:] == (text + "A complete answer.", None), timeout=5000)
     wait_idle(qtbot, state)
     assert len(shown_texts(w)) == 2
     assert w.companion.emotion == "success"

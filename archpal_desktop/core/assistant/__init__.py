@@ -27,8 +27,8 @@ def build_providers(settings: cfg.Settings, session_factory: Callable[[], Any]) 
     from archpal_desktop.core.assistant.bedrock import BedrockProvider
     from archpal_desktop.core.assistant.openai_compat import OpenAICompatProvider
 
-    choice = str(settings[cfg.PROVIDER] or "bedrock").strip().lower()
-    local = bool(str(settings[cfg.OPENAI_BASE_URL] or "").strip())
+    choice = settings.provider
+    local = bool(settings.openai_base_url)
     if choice == "openai":
         return [OpenAICompatProvider(settings)]
     chain: list[Provider] = [BedrockProvider(settings, session_factory)]

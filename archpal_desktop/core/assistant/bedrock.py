@@ -21,34 +21,10 @@ from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatR
                                                    Event, Finished, StreamError, TextDelta, Usage)
 from archpal_desktop.core.assistant.parse import InlineEmotionFilter, ToolInputParser, valid_emotion
 from archpal_desktop.core.assistant.prompt import INLINE_INSTRUCTION, TOOL_INSTRUCTION, TOOL_NAME, TOOL_SPEC
-from archpal_desktop.core.errors import (AccessDeniedError, ArchPalError, ConfigError,
-                                         ServiceUnavailableError, map_exception)
+from archpal_desktop.core.errors import ArchPalError, ServiceUnavailableError
+from archpal_desktop.core.errors.bedrock import map_bedrock_error
 
 log = logging.getLogger(__name__)
-
-
-def map_bedrock_error(exc: BaseException, model: str) -> ArchPalError:
-    """The one place Bedrock's errors become ours, with words a student or admin can act on."""
-    if isinstance(exc, ArchPalError):
-        return exc
-    code = str(((getattr(exc, "response", None) or {}).get("Error") or {}).get("Code", ""))
-    if code in ("AccessDeniedException", "AccessDenied"):
-        return AccessDeniedError(
-            f"ArchPal is not allowed to use the model {model} (AccessDeniedException).",
-            "Ask your IT administrator to enable access to this model in the Bedrock console and to "
-            "allow bedrock:InvokeModelWithResponseStream for your account or role.")
-    if code in ("ResourceNotFoundException", "ValidationException") and "model" in str(exc).lower():
-        return ConfigError(f"The model {model} was not accepted by Bedrock ({code}).",
-                           "Check anthropic_model in the settings (a model or inference profile id "
-                           "available in your region).")
-    if code in ("modelStreamErrorException", "ModelStreamErrorException", "ModelErrorException",
-                "internalServerException", "InternalServerException"):
-        return ServiceUnavailableError("The model stopped in the middle of its reply.",
-                                       "The part received so far is kept; press Retry to ask again.")
-    if code in ("ModelTimeoutException", "modelTimeoutException"):
-        return ServiceUnavailableError("The model took too long to answer.",
-                                       "Press Retry to ask again.")
-    return map_exception(exc)
 
 
 def _tool_not_supported(exc: BaseException) -> bool:
@@ -77,7 +53,7 @@ class BedrockProvider:
         key = id(session)
         if key not in self._clients:
             self._clients = {key: session.client("bedrock-runtime",
-                                                 region_name=self.settings[cfg.AWS_REGION] or "us-east-1",
+                                                 region_name=self.settings.aws_region,
                                                  config=self._config)}
         return self._clients[key]
 
@@ -85,7 +61,7 @@ class BedrockProvider:
         temperature = request.temperature
         if temperature is None:
             temperature = float(self.settings[cfg.ANTHROPIC_TEMPERATURE])
-        max_tokens = request.max_tokens or int(self.settings[cfg.ANTHROPIC_MAX_TOKENS])
+        max_tokens = request.max_tokens or self.settings.anthropic_max_tokens
         system = request.system + "\n\n" + (TOOL_INSTRUCTION if structured else INLINE_INSTRUCTION)
         kwargs: dict[str, Any] = {
             "modelId": self.model,

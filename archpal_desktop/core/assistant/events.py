@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol, Union
 
+from archpal_desktop.core.cancel import CancelToken
 from archpal_desktop.core.errors import ArchPalError
 
 
@@ -70,45 +71,6 @@ class ChatRequest:
     turns: list[Turn]
     temperature: float | None = None
     max_tokens: int | None = None
-
-
-class CancelToken:
-    """Thread-safe stop flag. ``cancel()`` may come from any thread (the Stop button); it also
-    runs the providers' hooks, which wake a read that is blocked on the network."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self._hooks: list[Callable[[], None]] = []
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._event.set()
-            hooks = list(self._hooks)
-        for hook in hooks:
-            try:
-                hook()
-            except Exception:  # a hook on an already-closed stream; nothing left to stop
-                pass
-
-    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
-        """Register ``hook``; returns a function that unregisters it. Runs now if already set."""
-        with self._lock:
-            already = self._event.is_set()
-            if not already:
-                self._hooks.append(hook)
-        if already:
-            hook()
-
-        def remove() -> None:
-            with self._lock:
-                if hook in self._hooks:
-                    self._hooks.remove(hook)
-        return remove
 
 
 class Provider(Protocol):

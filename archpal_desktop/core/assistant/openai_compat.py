@@ -60,11 +60,11 @@ class OpenAICompatProvider:
     def __init__(self, settings: cfg.Settings, *, connect_timeout: float = 3.0,
                  read_timeout: float = 120.0):
         self.settings = settings
-        self.base_url = str(settings[cfg.OPENAI_BASE_URL] or "").rstrip("/")
+        self.base_url = settings.openai_base_url
         self.timeout = (connect_timeout, read_timeout)
         self._http = requests.Session()
         self._http.trust_env = False   # a local server: no proxies from the environment
-        self._model = str(settings[cfg.OPENAI_MODEL] or "")
+        self._model = settings.openai_model
 
     @property
     def model(self) -> str:
@@ -109,7 +109,7 @@ class OpenAICompatProvider:
             if temperature is None:
                 temperature = float(self.settings[cfg.ANTHROPIC_TEMPERATURE])
             body["temperature"] = temperature
-            body["max_tokens"] = request.max_tokens or int(self.settings[cfg.ANTHROPIC_MAX_TOKENS])
+            body["max_tokens"] = request.max_tokens or self.settings.anthropic_max_tokens
             resp = self._http.post(f"{self.base_url}/chat/completions", json=body,
                                    headers=self._headers(), stream=True, timeout=self.timeout)
         except ArchPalError as exc:

@@ -1,17 +1,17 @@
-"""Sign-in and AWS access (issue 3; design sections 3, 6, 8). No Qt here.
+"""Sign-in and AWS access (docs/ARCHITECTURE.md, "Auth, settings and safety"). No Qt here.
 
 Two functions the rest of the app calls (cli/context.py, the window):
 
 ``last_user(settings) -> str | None``
     The ``sub`` of the last user who signed in on this computer, read offline from
     ``<data_dir>/accounts.json`` (never a token).
-``access_for_stored_session(settings, interactive=False) -> AwsAccess``
+``access_for_stored_session(settings, ask=None) -> AwsAccess``
     Restore the stored session (refresh token from the keyring), renew and verify the tokens,
     and return ``AwsAccess(sub=<verified sub>, session=<boto3.Session>)``. Credentials come from
     the Cognito identity pool when ``cognito_identity_pool_id`` is set (auto-refreshed), else
     from static keys / boto3's default chain. Raises ``AuthExpiredError`` (no or revoked
-    session), ``OfflineError`` (no network). ``interactive=True`` asks for the password on the
-    terminal when the session has expired.
+    session), ``OfflineError`` (no network). ``ask(session)`` (the terminal's sign-in, given by
+    cli.prompt.access_interactively) signs in again when the session has expired.
 
 ``AuthSession(settings, keystore=None)`` — for the window (call it from a worker thread: every
 method but ``restore`` may use the network; it is thread-safe)::
@@ -38,9 +38,11 @@ The allowed e-mail domains (``allowed_email_domains``) are checked before Cognit
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import accounts
-from archpal_desktop.core.auth.errors import (  # noqa: F401 - re-exported
+from archpal_desktop.core.errors.cognito import (  # noqa: F401 - re-exported
     AuthInputError, CodeError, NotConfirmedError, TooManyAttemptsError, WrongPasswordError,
 )
 from archpal_desktop.core.auth.session import (  # noqa: F401 - re-exported
@@ -67,7 +69,10 @@ def remove_user_data(settings: cfg.Settings, sub: str) -> bool:
     return accounts.remove_user_data(settings.data_dir(), sub)
 
 
-def access_for_stored_session(settings: cfg.Settings, interactive: bool = False) -> AwsAccess:
+def access_for_stored_session(settings: cfg.Settings,
+                              ask: Callable[[AuthSession], object] | None = None) -> AwsAccess:
+    """AWS access for the stored session. With ``ask`` (the terminal's sign-in, cli.prompt),
+    a session that is gone is asked for again instead of raising AuthExpiredError."""
     session = AuthSession(settings)
     try:
         if not session.restore():
@@ -75,9 +80,7 @@ def access_for_stored_session(settings: cfg.Settings, interactive: bool = False)
                                    "Run 'archpal-desktop login' first.")
         return session.access()
     except AuthExpiredError:
-        if not interactive:
+        if ask is None:
             raise
-        from archpal_desktop.core.auth.prompt import terminal_sign_in
-
-        terminal_sign_in(session)
+        ask(session)
         return session.access()

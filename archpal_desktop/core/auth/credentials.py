@@ -1,4 +1,4 @@
-"""AWS credentials for the signed-in user from a Cognito identity pool (design section 3).
+"""AWS credentials for the signed-in user from a Cognito identity pool (docs/ARCHITECTURE.md, "Auth, settings and safety").
 
 GetId + GetCredentialsForIdentity with the verified ID token (both unauthenticated API calls:
 a student's laptop holds no AWS keys). The boto3 session gets botocore
@@ -16,6 +16,8 @@ import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, RefreshableCredentials
+
+from archpal_desktop.core.errors import mapped
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +69,16 @@ class IdentityPoolCredentials:
 
     def fetch(self) -> dict:
         """One GetCredentialsForIdentity call -> botocore credential metadata."""
-        from archpal_desktop.core.auth.errors import map_cognito
-
         with self._lock:
-            try:
+            # the library's text may quote the id token: not kept as the cause
+            with mapped("cognito", step="access", keep_cause=False):
                 logins = {self.provider_name: self._id_token()}
                 if self._identity_id is None:
                     self._identity_id = self._client.get_id(
                         IdentityPoolId=self.identity_pool_id, Logins=logins)["IdentityId"]
                 creds = self._client.get_credentials_for_identity(
                     IdentityId=self._identity_id, Logins=logins)["Credentials"]
-            except Exception as exc:
-                raise map_cognito(exc, step="access") from None
+
         expiry = creds["Expiration"]
         import datetime as _dt
 

@@ -16,12 +16,13 @@ from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core import tokens
+from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.auth.errors import AuthInputError, CodeError, map_cognito
 from archpal_desktop.core.aws import AwsAccess, static_access
-from archpal_desktop.core.errors import AuthError, AuthExpiredError, ConfigError, OfflineError
-from archpal_desktop.core.keystore import KeyStore
+from archpal_desktop.core.errors import (ArchPalError, AuthError, AuthExpiredError, ConfigError,
+                                         OfflineError, mapped)
+from archpal_desktop.core.auth.keystore import KeyStore
 from archpal_desktop.core.layout import validate_sub
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,7 @@ def check_email(settings: cfg.Settings, email: str) -> str:
     if not _EMAIL_RE.match(email):
         raise AuthInputError("That is not an e-mail address.", "Type it as name@university.edu.",
                              field="email")
-    allowed = [d.strip().lower().lstrip("@") for d in settings[cfg.ALLOWED_EMAIL_DOMAINS] or []
-               if d.strip()]
+    allowed = settings.allowed_email_domains
     domain = email.rsplit("@", 1)[1]
     if allowed and domain not in allowed:
         listed = ", ".join("@" + d for d in allowed)
@@ -152,11 +152,12 @@ class AuthSession:
 
     def _call(self, step: str, fn, *args, **kwargs):
         try:
-            return fn(*args, **kwargs)
-        except Exception as exc:
-            err = map_cognito(exc, step=step)
+            # the library's text may quote a token: not kept as the cause
+            with mapped("cognito", step=step, keep_cause=False):
+                return fn(*args, **kwargs)
+        except ArchPalError as err:
             log.info("%s refused: %s", step, err.code)
-            raise err from None
+            raise
 
     # -- sign in ----------------------------------------------------------------------------
     def sign_in(self, email: str, password: str) -> "AuthSession | Challenge":
@@ -349,6 +350,7 @@ class AuthSession:
             self.ensure_fresh()
             if self._access is not None and self._access.sub == self.sub:
                 return self._access
+            assert self.sub is not None  # ensure_fresh() signed in or raised
             identity_pool = self.settings[cfg.COGNITO_IDENTITY_POOL_ID]
             if identity_pool:
                 creds = IdentityPoolCredentials(identity_pool_id=identity_pool,

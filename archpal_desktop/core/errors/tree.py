@@ -1,11 +1,26 @@
-"""One exception tree for the whole app, and the one place where library errors are mapped.
+"""The app's exception tree (after httpx's ``_exceptions.py``).
 
 Every error a user can meet carries a ``message`` saying what happened and a ``hint`` saying
 what to do. UI and CLI show ``str(err)`` (message + hint); nothing else is needed to explain it.
+
+    ArchPalError
+    ├── OfflineError                 the network or the service cannot be reached
+    ├── ServiceUnavailableError      reached, but it failed or is busy
+    │   └── ThrottledError
+    ├── AuthError                    signing in (core.errors.cognito adds the form's errors)
+    │   ├── AuthExpiredError
+    │   └── InvalidCredentialsError
+    ├── AccessDeniedError
+    ├── BucketMissingError
+    ├── RegionMismatchError
+    ├── NotFoundError
+    ├── ConflictError                a conditional write lost (412/409): re-read and merge
+    ├── BadDataError                 a document we could not use; left as it is
+    ├── ConfigError
+    │   └── ManagedSettingError
+    └── StorageError                 the local disk or cache
 """
 from __future__ import annotations
-
-import socket
 
 
 class ArchPalError(Exception):
@@ -114,64 +129,3 @@ class StorageError(ArchPalError):
     code = "storage"
     default_message = "The local cache could not be written."
     default_hint = "Check that the disk is not full and that the data folder is writable."
-
-
-_OFFLINE_NAMES = {
-    "EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError", "ReadTimeoutError",
-    "ProxyConnectionError", "ConnectionError", "HTTPClientError",
-}
-_THROTTLE_CODES = {"Throttling", "ThrottlingException", "SlowDown", "TooManyRequestsException",
-                   "RequestLimitExceeded", "ProvisionedThroughputExceededException",
-                   "LimitExceededException"}
-_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "Forbidden", "403", "AllAccessDisabled",
-                 "UnauthorizedOperation"}
-_BAD_CRED_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "UnrecognizedClientException",
-                   "InvalidClientTokenId", "InvalidToken", "ExpiredToken", "ExpiredTokenException",
-                   "TokenRefreshRequired"}
-
-
-def map_exception(exc: BaseException, *, key: str | None = None) -> ArchPalError:
-    """Turn any library/network exception into one of ours. Already-mapped errors pass through."""
-    if isinstance(exc, ArchPalError):
-        return exc
-    name = type(exc).__name__
-    # botocore ClientError without importing botocore here (core stays light to import)
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response.get("Error") or {}
-        code = str(err.get("Code", ""))
-        status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
-        text = str(err.get("Message") or "")
-        if code in _THROTTLE_CODES or status == 429:
-            return ThrottledError(key=key)
-        if code in ("ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"):
-            return AuthExpiredError(key=key)
-        if code in _BAD_CRED_CODES:
-            return InvalidCredentialsError(key=key)
-        if code in _DENIED_CODES or status == 403:
-            return AccessDeniedError(key=key)
-        if code == "NoSuchBucket":
-            return BucketMissingError(key=key)
-        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException") \
-                or status == 301:
-            return RegionMismatchError(key=key)
-        if code in ("NoSuchKey", "404", "NotFound", "ResourceNotFoundException"):
-            return NotFoundError(key=key)
-        if code in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409") or status in (409, 412):
-            return ConflictError(key=key)
-        if status >= 500 or code in ("InternalError", "ServiceUnavailable", "InternalFailure",
-                                     "ServiceUnavailableException", "ModelNotReadyException"):
-            return ServiceUnavailableError(key=key)
-        return ArchPalError(f"The server refused the request ({code or status}: {text}).".replace(": )", ")"),
-                            "Try again; if it keeps happening, tell your IT administrator.", key=key)
-    if name in _OFFLINE_NAMES or isinstance(exc, (ConnectionError, socket.timeout, TimeoutError)):
-        return OfflineError(key=key)
-    if name == "NoCredentialsError" or name == "PartialCredentialsError":
-        return InvalidCredentialsError("No AWS credentials were found.",
-                                       "Sign in, or set the credentials in the settings file.", key=key)
-    if isinstance(exc, OSError) and getattr(exc, "errno", None) in (28, 122):  # ENOSPC, EDQUOT
-        return StorageError("The disk is full: the local cache could not be written.",
-                            "Free some disk space; nothing already saved is lost.", key=key)
-    if isinstance(exc, OSError):
-        return StorageError(f"A file could not be written: {exc.strerror or exc}.", key=key)
-    return ArchPalError(f"Unexpected error: {name}: {exc}", "Try again; details are in the log file.", key=key)

@@ -88,3 +88,10 @@ def terminal_sign_in(session: AuthSession, email: str | None = None,
                 raise  # the command prints it once
             term.say(str(exc))
     raise AssertionError("unreachable")
+
+
+def access_interactively(settings):
+    """AWS access for the stored session, asking on the terminal if it is gone."""
+    from archpal_desktop.core import auth
+
+    return auth.access_for_stored_session(settings, ask=terminal_sign_in)
