@@ -11,6 +11,9 @@ libxcb-render-util0 libxcb-image0 libxcb-xkb1 libxrender1 libxi6 fonts-dejavu-co
 # the browser sign-in tests drive a real browser, headless, through its DevTools protocol
 BROWSER_TEST_PACKAGES="chromium"
 APT_PACKAGES="$APT_PACKAGES $BROWSER_TEST_PACKAGES"
+# the AT-SPI tests (tests/a11y): the accessibility bus and registry, a session bus, XTest keys
+A11Y_PACKAGES="at-spi2-core dbus dbus-daemon libxtst6 libx11-6"
+APT_PACKAGES="$APT_PACKAGES $A11Y_PACKAGES"
 
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   missing=""

@@ -31,6 +31,7 @@ from archpal_desktop.ui import plain
 from archpal_desktop.ui.auth_browser import BrowserPagesMixin
 from archpal_desktop.ui.auth_pages import Page as _Page
 from archpal_desktop.ui.auth_sign_out import SignOutDialog  # noqa: F401 - re-exported
+from archpal_desktop.ui import a11y
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QApplication, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton,
+    QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton,
     QVBoxLayout, QWidget,
 )
 
-from archpal_desktop.ui import plain
+from archpal_desktop.ui import a11y
 from archpal_desktop.ui.auth_browser import PRIMARY_STYLE
 
 
@@ -49,15 +49,7 @@ class Page(QWidget):
 
     @staticmethod
     def _error_label(name: str) -> QLabel:
-        label = plain.label(QLabel())
-        label.setObjectName(name)
-        label.setWordWrap(True)
-        # the light theme's red is unreadable on the dark background (under 3:1): a light red there
-        dark = QApplication.palette().window().color().lightness() < 128
-        label.setStyleSheet(f"color: {'#ffb4ab' if dark else '#b3261e'};")
-        label.setAccessibleName("error")
-        label.hide()
-        return label
+        return a11y.error_label(name)   # themed colour, a mark, its words read as its text (plain)
 
     def add_field(self, key: str, label: str, *, secret: bool = False, placeholder: str = "") -> QLineEdit:
         edit = QLineEdit()
@@ -78,7 +70,8 @@ class Page(QWidget):
         else:
             box.addWidget(edit)
         box.addWidget(error)
-        self.form.addRow(label, box)
+        self.form.addRow(a11y.label_for(label, edit), box)
+        a11y.mark_required(edit)
         self.fields[key] = edit
         self.errors[key] = error
         edit.textEdited.connect(lambda _t, k=key: self.set_error(k, ""))
@@ -121,7 +114,8 @@ class Page(QWidget):
         link.setCursor(Qt.PointingHandCursor)
         # a link looks like a link: no button face, the palette's link colour, underlined
         link.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; "
-                           "border: none; background: transparent; padding: 2px 4px; }")
+                           "border: none; background: transparent; padding: 2px 4px; }"
+                           "QPushButton:focus { border: 2px solid palette(highlight); }")  # a11y focus ring
         if own_row:
             row = QHBoxLayout()
             row.addWidget(link)
@@ -134,8 +128,9 @@ class Page(QWidget):
 
     def set_error(self, key: str, text: str) -> None:
         label = self.errors.get(key, self.page_error) if key else self.page_error
-        label.setText(text)
-        label.setVisible(bool(text))
+        a11y.set_field_error(self.fields.get(key) if key else None, label, text)
+        if text and not key:
+            a11y.announce(label, text, polite=False)
 
     def clear_errors(self) -> None:
         for key in list(self.errors) + [""]:

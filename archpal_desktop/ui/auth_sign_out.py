@@ -2,6 +2,7 @@
 sign-in) to end the university sign-in page's own session in the browser."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 from archpal_desktop.ui import plain
 
@@ -37,7 +38,8 @@ class SignOutDialog(QDialog):
                               "lost. Go online and sync first to keep them." if pending_uploads else "")
         self.warning.setObjectName("remove_warning")
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #b3261e;")
+        self.warning.setProperty("a11yError", True)   # the theme's error colour (readable on dark)
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.hide()
         layout.addWidget(self.warning)
         def toggled(on: bool) -> None:

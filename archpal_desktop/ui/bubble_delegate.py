@@ -183,15 +183,17 @@ class MessageDelegate(QStyledItemDelegate):
         border = QColor(c.reply_border)
         state = self.state(msg)
         if state == "waiting":
-            fill.setAlpha(170)
+            fill = QColor(c.waiting_bubble)   # its own colour: translucency lost text contrast
         if self.highlight_id == msg.message_id:
             border = QColor(c.warn)
         selected = bool(option.state & QStyle.StateFlag.State_Selected) and self._view.hasFocus()
-        if selected:
-            border = QColor(c.accent)
-        painter.setPen(QPen(border, 2 if (selected or self.highlight_id == msg.message_id) else 1))
+        painter.setPen(QPen(border, 2 if self.highlight_id == msg.message_id else 1))
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(g.bubble).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
+        if selected:   # the focus ring, outside the bubble, on the window colour (>= 3:1)
+            painter.setPen(QPen(QColor(c.focus), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(g.bubble).adjusted(-3, -3, 3, 3), 14, 14)
 
         card = self._view.cards.get(msg.message_id)
         if card is None or not card.has_text:   # a card's text browser draws its own text

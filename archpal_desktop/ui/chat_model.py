@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from archpal_desktop.core.assistant import provider_label
 from archpal_desktop.core.store import Message
+from archpal_desktop.ui import a11y
 
 MessageRole = Qt.ItemDataRole.UserRole + 1
 WINDOW = 40     # shown when a conversation opens: more than a tall screen holds
@@ -52,11 +53,10 @@ class MessageModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return msg.content
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            who = "You" if msg.role == "user" else provider_label(msg.model)
-            state = {"waiting": " (waiting for ArchPal)", "streaming": " (being written)",
-                     "failed": " (stopped)" if msg.message_id in self.stopped else " (reply failed)",
-                     }.get(msg.local_state or "", "")
-            return f"{who}{state}: {msg.content}"
+            from archpal_desktop.ui.bubble_delegate import time_text
+            state = "stopped" if msg.local_state == "failed" and msg.message_id in self.stopped \
+                else msg.local_state
+            return a11y.message_speech(msg.role, time_text(msg.timestamp), msg.content, state)
         if role == Qt.ItemDataRole.ToolTipRole and msg.local_state == "waiting":
             return "Saved on this computer; ArchPal will answer when a connection is back."
         return None

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
 from archpal_desktop.core import links
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import markdown, plain, theme
+from archpal_desktop.ui import a11y, markdown, plain, theme
 from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate, time_text
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
 from archpal_desktop.ui.message_card import MessageCard
@@ -66,6 +66,9 @@ class ChatView(QListView):
         self.chat_model.modelReset.connect(self._model_reset)
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
+        a11y.current_item_on_focus(self, last=True, only_with_focus=False)
+        a11y.describe_when_empty(self, self.EMPTY_TEXT)
+        a11y.reader_on_enter(self)
         self._cards_timer = QTimer(self, singleShot=True, interval=0)
         self._cards_timer.timeout.connect(self.sync_cards)
         self.chat_model.rowsInserted.connect(lambda *_a: self._cards_timer.start())

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
+from archpal_desktop.ui import a11y
 from archpal_desktop.core import attachments as core_att
 from archpal_desktop.ui.attachments import FILE_FILTER, ChipRow
 from archpal_desktop.ui.message_edit import PASTE_AS_ATTACHMENT, MessageEdit
@@ -56,7 +57,7 @@ class Composer(QWidget):
         self.stop_button.hide()
         self.hint = plain.label(QLabel(self))
         self.hint.setObjectName("composerHint")
-        self.hint.setAccessibleName("Composer status")
+        a11y.value_label(self.hint, "Composer status")
         self.hint.setWordWrap(True)
         self.hint.hide()
         self.error = QLabel(self)
@@ -257,6 +258,7 @@ class Composer(QWidget):
                                 else self._notice)
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
+        a11y.announce(self.hint, text)
         if blocked:
             self.send_button.setToolTip(plain.tip(self._reason))
         elif self._reading:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyl
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.store import Conversation
-from archpal_desktop.ui import plain, theme
+from archpal_desktop.ui import a11y, plain, theme
 
 ConversationRole = Qt.ItemDataRole.UserRole + 2
 
@@ -46,7 +46,7 @@ class ConversationModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conv.title
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{conv.title}, {date_text(conv.last_updated)}, {conv.message_count} messages"
+            return f"{conv.title}, {date_text(conv.last_updated)}, {a11y.plural(conv.message_count, 'message')}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain.tip(conv.title)
         return None
@@ -167,6 +167,7 @@ class ConversationList(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        a11y.current_item_on_focus(self)
 
     def current_id(self) -> str | None:
         idx = self.currentIndex()

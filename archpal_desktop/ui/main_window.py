@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, 
 
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
-from archpal_desktop.ui import plain, theme
+from archpal_desktop.ui import a11y, plain, theme
 from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
@@ -82,7 +82,6 @@ class MainWindow(WindowActions, QMainWindow):
             # short in the status bar; the whole explanation on hover and for screen readers
             self.notice = QLabel("Signed in for this session only", self)
             self.notice.setObjectName("statusWarn")
-            self.notice.setAccessibleName("Sign-in notice")
             self.notice.setAccessibleDescription(notice)
             self.notice.setToolTip(plain.tip(notice))
             self.statusBar().addPermanentWidget(self.notice)
@@ -125,7 +124,7 @@ class MainWindow(WindowActions, QMainWindow):
 
         center = QWidget(self)
         self.title_label = plain.label(QLabel(center))  # an S3 title, shown as text
-        self.title_label.setAccessibleName("Conversation title")
+        a11y.value_label(self.title_label, "Conversation title")
         f = self.title_label.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
         f.setBold(True)
@@ -247,6 +246,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     def flash(self, text: str, ms: int = 4000) -> None:
         self.statusBar().showMessage(text, ms)
+        a11y.announce(self.statusBar(), text, repeat=True)
         self.status_message.emit(text)
 
     def _error(self, what: str):
@@ -443,6 +443,9 @@ class MainWindow(WindowActions, QMainWindow):
     def _reply_done(self, cid: str, mid: str, finished: bool) -> None:
         # the runner saves the final text right after this event: reload when the run returns
         self._answered.append((cid, finished))
+        done = self.chat.chat_model.message(mid)
+        if done is not None:
+            a11y.announce_reply(self.chat, done.content, finished)
         if not finished:   # the student's Stop is not a failure: a neutral companion
             self.companion.set_emotion("default" if mid in self.replies.stopped else "sad")
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from archpal_desktop.core import layout
 from archpal_desktop.core.errors import ArchPalError, map_exception
-from archpal_desktop.ui import plain
+from archpal_desktop.ui import a11y, plain
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,13 @@ class ProfileForm(QDialog):
                 widget.textEdited.connect(lambda _t, k=key: self._set_error(k, ""))
                 widget.returnPressed.connect(self._save)
             widget.setObjectName(f"profile_{key}")
-            widget.setAccessibleName(LABELS[key])
             error = self._error(f"profile_{key}_error")
             box = QVBoxLayout()
             box.setSpacing(2)
             box.addWidget(widget)
             box.addWidget(error)
-            form.addRow(LABELS[key], box)
+            form.addRow(a11y.label_for(LABELS[key], widget), box)
+            a11y.mark_required(widget)
             self.inputs[key], self.errors[key] = widget, error
         if profile:
             self._fill(profile)
@@ -96,17 +96,13 @@ class ProfileForm(QDialog):
 
     @staticmethod
     def _error(name: str) -> QLabel:
-        label = plain.label(QLabel())
-        label.setObjectName(name)
-        label.setStyleSheet("color: #b3261e;")
-        label.setWordWrap(True)
-        label.hide()
-        return label
+        return a11y.error_label(name)
 
     def _set_error(self, key: str, text: str) -> None:
         label = self.errors.get(key, self.page_error)
-        label.setText(text)
-        label.setVisible(bool(text))
+        a11y.set_field_error(self.inputs.get(key), label, text)
+        if text and not key:
+            a11y.announce(label, text, polite=False)
 
     def _fill(self, profile: dict) -> None:
         for key, widget in self.inputs.items():

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import map_exception
-from archpal_desktop.ui import plain
+from archpal_desktop.ui import a11y, plain
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +153,15 @@ class SettingsDialog(QDialog):
         note = QLabel("A new data folder is used the next time ArchPal starts.", self)
         note.setObjectName("muted")
         fs.addRow("", note)
+        for form in (fa, fl, fs):
+            a11y.tie_form(form)   # each field labelled by its row's label
 
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setAccessibleName("Test connection")
         self.test_button.clicked.connect(self.test_connection)
         self.test_result = plain.label(QLabel(self))
         self.test_result.setObjectName("testResult")
-        self.test_result.setAccessibleName("Connection test result")
+        a11y.value_label(self.test_result, "Connection test result")
         self.test_result.setWordWrap(True)
         self.error = plain.label(QLabel(self))
         self.error.setObjectName("statusError")
@@ -204,6 +206,7 @@ class SettingsDialog(QDialog):
         except Exception as exc:  # shown next to the buttons; nothing is lost
             self.error.setText(str(map_exception(exc)))
             self.error.show()
+            a11y.announce(self.error, self.error.text(), polite=False)
             return
         self.applied.emit()
         self.accept()
@@ -217,8 +220,10 @@ class SettingsDialog(QDialog):
             self.test_button.setEnabled(True)
             self.test_result.setText("\n".join(f"{'✔' if ok else '✘'} {what}: {words}"
                                                for what, ok, words in rows))
+            a11y.announce(self.test_result, self.test_result.text())
 
         def failed(exc) -> None:
             self.test_button.setEnabled(True)
             self.test_result.setText(str(map_exception(exc)))
+            a11y.announce(self.test_result, self.test_result.text())
         state.tasks.run_in_background(lambda: check_connection(state), shown, failed)

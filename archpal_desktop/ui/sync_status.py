@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import (AccessDeniedError, ArchPalError, AuthError, BucketMissingError,
                                          ConfigError, OfflineError, RegionMismatchError, map_exception)
-from archpal_desktop.ui import plain
+from archpal_desktop.ui import a11y, plain
 from archpal_desktop.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -293,22 +293,22 @@ class SyncStatus(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Sync status")
         self.online = QLabel(self)
-        self.online.setAccessibleName("Connection")
+        a11y.value_label(self.online, "Connection")
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Sync progress")
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.detail = plain.label(QLabel(self))
-        self.detail.setAccessibleName("Sync details")
+        a11y.value_label(self.detail, "Sync details")
         self.pending = QLabel(self)
-        self.pending.setAccessibleName("Changes waiting to upload")
+        a11y.value_label(self.pending, "Changes waiting to upload")
         self.last = QLabel(self)
         self.last.setObjectName("muted")
-        self.last.setAccessibleName("Last sync")
+        a11y.value_label(self.last, "Last sync")
         self.error = plain.label(QLabel(self))  # server and S3 text: never markup
         self.error.setObjectName("statusError")
-        self.error.setAccessibleName("Sync problem")
+        a11y.value_label(self.error, "Sync problem")
         self.error.setWordWrap(False)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton(self)
@@ -367,6 +367,23 @@ class SyncStatus(QWidget):
         labels = {"retry": "Try again", "sign-in": "Sign in…", "settings": "Open settings"}
         self.action.setText(labels.get(self._action, ""))
         self.action.setVisible(bool(self._action) and not s.syncing)
+        self._announce(s)
+
+    def _announce(self, s: SyncState) -> None:
+        """Say what changed, politely: connection, syncing, the waiting count, a problem."""
+        if s.online is not None:
+            a11y.announce(self.online, self.online.text().lstrip("● "))
+        if s.syncing:
+            a11y.announce(self.detail, "Syncing")
+        else:
+            a11y.forget_announcement(self.detail)
+        a11y.announce(self.pending, self.pending.text() if s.pending else "")
+        if not s.pending:
+            a11y.forget_announcement(self.pending)
+        if s.error:
+            a11y.announce(self.error, f"Sync problem: {s.error}")
+        else:
+            a11y.forget_announcement(self.error)
 
     def _act(self) -> None:
         if self._action == "sign-in":

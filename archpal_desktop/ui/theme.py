@@ -34,16 +34,39 @@ class Colors:
     ok: str
     link: str
     highlight: str
+    # accessibility (issue 12): the focus ring, >= 3:1 against window, base and reply bubbles;
+    # field borders, >= 3:1 against base (WCAG 1.4.11); a waiting message's own bubble colour
+    # (a translucent bubble fell to 3.7:1 under its text)
+    focus: str = "#1a56c4"
+    field_border: str = "#7d8390"
+    waiting_bubble: str = "#56659f"
 
 
 LIGHT = Colors("light", window="#f4f5f8", base="#ffffff", text="#1f2329", muted="#5f6672",
                accent="#3b4a8c", accent_text="#ffffff", user_bubble="#3b4a8c", user_text="#ffffff",
                reply_bubble="#ffffff", reply_border="#d9dce3", code_bg="#f0f1f4", warn="#8a5a00",
-               error="#b3261e", ok="#1e7a45", link="#1a56c4", highlight="#ffe9a8")
+               error="#b3261e", ok="#1e7a45", link="#1a56c4", highlight="#ffe9a8",
+               focus="#1a56c4", field_border="#7d8390", waiting_bubble="#56659f")
 DARK = Colors("dark", window="#1e1f22", base="#2a2b2f", text="#e8e9ec", muted="#a3a8b3",
               accent="#8ea2ff", accent_text="#11131a", user_bubble="#46579e", user_text="#ffffff",
               reply_bubble="#2f3136", reply_border="#41444b", code_bg="#3a3c42", warn="#f0c060",
-              error="#ff8a80", ok="#7ad69c", link="#9ab8ff", highlight="#6b5a1e")
+              error="#ff8a80", ok="#7ad69c", link="#9ab8ff", highlight="#6b5a1e",
+              focus="#ffd166", field_border="#80868f", waiting_bubble="#3a4782")
+# the system's high-contrast preference (QAccessibilityHints.contrastPreference): black on white
+# and white on black, every pair far above 7:1
+HIGH_CONTRAST_LIGHT = Colors(
+    "high-contrast-light", window="#ffffff", base="#ffffff", text="#000000", muted="#303030",
+    accent="#00007a", accent_text="#ffffff", user_bubble="#00007a", user_text="#ffffff",
+    reply_bubble="#ffffff", reply_border="#000000", code_bg="#f0f0f0", warn="#6b3f00",
+    error="#9c0000", ok="#005a1e", link="#0000c8", highlight="#ffff00", focus="#c00060",
+    field_border="#000000", waiting_bubble="#303070")
+HIGH_CONTRAST_DARK = Colors(
+    "high-contrast-dark", window="#000000", base="#000000", text="#ffffff", muted="#e0e0e0",
+    accent="#ffff00", accent_text="#000000", user_bubble="#1a1a5e", user_text="#ffffff",
+    reply_bubble="#000000", reply_border="#ffffff", code_bg="#1c1c1c", warn="#ffd75e",
+    error="#ff9e9e", ok="#7dff9e", link="#7fd4ff", highlight="#5e4d00", focus="#00ffff",
+    field_border="#ffffff", waiting_bubble="#2e2e6e")
+THEMES = (LIGHT, DARK, HIGH_CONTRAST_LIGHT, HIGH_CONTRAST_DARK)
 
 
 def system_is_dark(app: QGuiApplication | None = None) -> bool:
@@ -77,18 +100,29 @@ def palette_for(c: Colors) -> QPalette:
 
 def style_sheet(c: Colors) -> str:
     return f"""
-    QListView#conversationList {{ background: {c.window}; border: none; }}
-    QListView#chatView {{ background: {c.window}; border: none; }}
+    QListView#conversationList {{ background: {c.window}; border: 2px solid transparent; }}
+    QListView#chatView {{ background: {c.window}; border: 2px solid transparent; }}
+    QListView#conversationList:focus, QListView#chatView:focus {{ border: 2px solid {c.focus}; }}
     QLineEdit, QPlainTextEdit {{ background: {c.base}; color: {c.text};
-        border: 1px solid {c.reply_border}; border-radius: 8px; padding: 5px; }}
-    QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {c.accent}; }}
+        border: 1px solid {c.field_border}; border-radius: 8px; padding: 5px; }}
+    QLineEdit:focus, QPlainTextEdit:focus {{ border: 2px solid {c.focus}; padding: 4px; }}
+    QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: 2px solid {c.error};
+        padding: 4px; }}
+    QLineEdit[invalid="true"]:focus {{ border: 3px solid {c.error}; padding: 3px; }}
+    QComboBox:focus, QSpinBox:focus, QToolButton:focus {{ border: 2px solid {c.focus};
+        border-radius: 4px; }}
+    QCheckBox:focus, QRadioButton:focus {{ border: 2px solid {c.focus}; border-radius: 4px; }}
+    QListView:focus, QTreeView:focus, QTableView:focus, QTextBrowser:focus {{
+        border: 2px solid {c.focus}; }}
+    QLabel[a11yError="true"] {{ color: {c.error}; }}
     QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled {{ color: {c.muted};
         background: {c.window}; border: 1px dashed {c.reply_border}; }}
     QPushButton {{ padding: 5px 12px; border-radius: 6px; border: 1px solid {c.reply_border};
         background: {c.base}; color: {c.text}; }}
     QPushButton:hover {{ border-color: {c.accent}; }}
-    QPushButton:focus {{ border: 2px solid {c.accent}; }}
+    QPushButton:focus {{ border: 2px solid {c.focus}; }}
     QPushButton#primary {{ background: {c.accent}; color: {c.accent_text}; border-color: {c.accent}; }}
+    QPushButton#primary:focus {{ border: 3px solid {c.focus}; }}
     QPushButton:disabled, QPushButton#primary:disabled {{ color: {c.muted}; background: {c.window};
         border-color: {c.reply_border}; }}
     QLabel#muted {{ color: {c.muted}; }}
@@ -130,8 +164,18 @@ class ThemeManager(QObject):
         self._font_size = int(size or 0)
         self.apply()
 
+    def high_contrast(self) -> bool:
+        """The system asks for high contrast (GNOME/KDE/Windows/macOS setting, Qt 6.10+)."""
+        # read afresh each time: PySide 6.12 invalidates the hints' wrapper once a signal of it is
+        # connected, so the window re-reads this whenever the system's scheme changes instead
+        try:
+            pref = self._app.styleHints().accessibility().contrastPreference()
+        except (AttributeError, RuntimeError):   # Qt < 6.10 has no contrast preference
+            return False
+        return pref == Qt.ContrastPreference.HighContrast
+
     def _system_changed(self, _scheme) -> None:
-        if self._mode == "system":
+        if self._mode == "system" or self.high_contrast() != self.colors.name.startswith("high"):
             self.apply()
 
     def apply(self) -> None:
@@ -142,7 +186,10 @@ class ThemeManager(QObject):
         else:
             scheme = self._app.styleHints().colorScheme()
             dark = scheme == Qt.ColorScheme.Dark
-        self.colors = DARK if dark else LIGHT
+        if self.high_contrast():
+            self.colors = HIGH_CONTRAST_DARK if dark else HIGH_CONTRAST_LIGHT
+        else:
+            self.colors = DARK if dark else LIGHT
         self._app.setStyle("Fusion")
         self._app.setPalette(palette_for(self.colors))
         font = QFont(self._base_font)
