@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from archpal_desktop.core import config as cfg
+from archpal_desktop.core import config as cfg, localauth
 from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import oidc
 from archpal_desktop.core.auth.errors import SignInDomainError
@@ -97,7 +97,8 @@ def check_domain(provider: oidc.Provider) -> None:
     """Any HTTP answer from the sign-in domain will do; none (while Cognito answered) is a typo."""
     url = provider.authorization_endpoint
     try:
-        requests.get(url, allow_redirects=False, timeout=oidc.HTTP_TIMEOUT)
+        requests.get(url, allow_redirects=False, timeout=oidc.HTTP_TIMEOUT,
+                     headers=localauth.headers_for(url))
     except requests.RequestException:
         host = urlsplit(url).netloc
         raise SignInDomainError(

@@ -21,6 +21,7 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
+from archpal_desktop.core import localauth
 from archpal_desktop.core.auth.errors import SignInDeniedError, SignInDomainError
 from archpal_desktop.core.auth.loopback import DEFAULT_PATH, DEFAULT_PORTS, LoopbackListener
 from archpal_desktop.core.errors import OfflineError
@@ -49,7 +50,7 @@ def get_json(url: str, *, what: str) -> dict[str, Any]:
     """GET a JSON document; the network's failures become OfflineError, a wrong answer
     SignInDomainError naming ``what``."""
     try:
-        resp = requests.get(url, timeout=HTTP_TIMEOUT)
+        resp = requests.get(url, timeout=HTTP_TIMEOUT, headers=localauth.headers_for(url))
     except requests.RequestException as exc:
         raise OfflineError() from exc
     if resp.status_code != 200:
