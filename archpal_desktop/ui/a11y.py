@@ -344,7 +344,7 @@ class _ReadOnEnter(QObject):
             idx = view.currentIndex()
             if idx.isValid():
                 from archpal_desktop.ui.chat_model import MessageRole
-                from archpal_desktop.ui.bubble_delegate import time_text
+                from archpal_desktop.ui.timetext import time_text
                 msg = idx.data(MessageRole)
                 read_message(view, msg.role, time_text(msg.timestamp), msg.content, msg.local_state)
                 return True

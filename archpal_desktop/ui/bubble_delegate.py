@@ -15,12 +15,12 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from archpal_desktop.core import layout
 from archpal_desktop.core.assistant import provider_label
 from archpal_desktop.core.store import Message
 from archpal_desktop.ui import companion, markdown, theme
 from archpal_desktop.ui.chat_model import MessageRole
 from archpal_desktop.ui.message_card import MessageCard
+from archpal_desktop.ui.timetext import time_text
 
 if TYPE_CHECKING:
     from archpal_desktop.ui.chat_view import ChatView
@@ -51,14 +51,6 @@ class Geometry:
     text: QRect
     avatar: QRect | None
     meta: QRect
-
-
-def time_text(ts: str) -> str:
-    try:
-        dt = layout.parse_ts(ts).astimezone()
-    except Exception:  # a bad timestamp from another client must not break painting
-        return ""
-    return dt.strftime("%d %b %Y, %H:%M")
 
 
 class MessageDelegate(QStyledItemDelegate):

@@ -53,7 +53,7 @@ class MessageModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return msg.content
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            from archpal_desktop.ui.bubble_delegate import time_text
+            from archpal_desktop.ui.timetext import time_text
             state = "stopped" if msg.local_state == "failed" and msg.message_id in self.stopped \
                 else msg.local_state
             return a11y.message_speech(msg.role, time_text(msg.timestamp), msg.content, state)
