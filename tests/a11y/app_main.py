@@ -61,7 +61,7 @@ def main(data_dir: str) -> int:
 
     # the app reaches the demo's S3 and Cognito through a proxy that can refuse every
     # connection, which is how a dropped network looks to it
-    proxy = FaultProxy(demo.moto.url).start()
+    proxy = FaultProxy(demo.moto.url, secret=demo.moto.secret).start()  # passes the run's secret on
     for name in ENDPOINT_VARS:
         os.environ[name] = proxy.url
 

@@ -74,7 +74,10 @@ class ScreenReader:
                     continue
             if time.monotonic() > deadline:
                 shown = [self.a.name(f) for f in self.a.frames(self.app)]
-                raise AssertionError(f"no window {name!r} (showing: {shown})\n{self.log_tail()}")
+                said = [self.a.name(n) for f in self.a.frames(self.app) for _d, n in self.a.walk(f)
+                        if self.a.role(n) == "label" and self.a.name(n)]
+                raise AssertionError(f"no window {name!r} (showing: {shown}; its labels say: "
+                                     f"{said})\n{self.log_tail()}")
             time.sleep(0.1)
 
     def focused_name(self, timeout: float = 5.0) -> str:

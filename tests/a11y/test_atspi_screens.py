@@ -90,8 +90,10 @@ def test_sign_in_screen(reader):
     assert "focused" in a.states(email)
     assert label_of(a, email) == "E-mail" and label_of(a, password) == "Password"
     assert "Required." in a.description(email)
-    # reading order: the fields, the primary button, then the two links, and round again
-    assert tab_order(reader, 5) == ["Password", "Sign in", "Create an account", "Forgot password?",
+    # reading order: the fields (the password's show switch beside it), the primary button, the
+    # two links, the university page's link on its own row, and round again
+    assert tab_order(reader, 7) == ["Password", "Show the password", "Sign in", "Create an account",
+                                    "Forgot password?", "Sign in on your university's page instead",
                                     "E-mail"]
     # nothing typed: the error is in the field's description and focus stays on the field
     a.drain()

@@ -104,7 +104,7 @@ def test_with_the_relay_the_student_role_has_no_bedrock_action(profile):
     else:
         assert len(bedrock) == 1 and "inference-profile" not in text
     reads = [s for s in relay if "s3:GetObject" in actions([s])]
-    assert [s["Resource"] for s in reads] == [{"Sub": "arn:aws:s3:::${DataBucket}/users/*/info.json"}]
+    assert [s["Resource"] for s in reads] == [{"Sub": "arn:${AWS::Partition}:s3:::${DataBucket}/users/*/info.json"}]
     assert not [a for a in actions(relay) if a.startswith("s3:") and a != "s3:GetObject"]
 
 

@@ -29,6 +29,8 @@ __all__ = ["Cancelled", "CancelToken", "ChatRequest", "Collected", "EmotionEvent
 
 #: metadata.model of a reply a local (OpenAI-compatible) model wrote
 LOCAL_PREFIX = "local:"
+#: providers that are the site's own coach (Bedrock directly, or through the coach relay)
+SITE_PROVIDERS = ("bedrock", "relay")
 
 
 def provider_label(model: str | None) -> str:
@@ -72,7 +74,7 @@ def stream_reply(providers: Sequence[Provider], request: ChatRequest,
                 log.info("provider %s could not start: %s", provider.name, event.error.code)
                 first_error = first_error or event
                 break
-            if isinstance(event, Finished) and provider.name != "bedrock":
+            if isinstance(event, Finished) and provider.name not in SITE_PROVIDERS:
                 event = dataclasses.replace(event, model=LOCAL_PREFIX + (event.model or "model"))
             yield event
         else:

@@ -12,6 +12,7 @@ Stop shuts the response's socket down; the relay sees the disconnect and stops t
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from datetime import datetime, timezone
@@ -178,7 +179,11 @@ class RelayProvider:
             log.debug("coach relay unreachable: %s", type(exc).__name__)
             if self.offline_fallback is not None:
                 log.info("coach relay unreachable; answering with the local model")
-                yield from self.offline_fallback.stream(request, cancel)
+                from archpal_desktop.core.assistant import LOCAL_PREFIX
+                for event in self.offline_fallback.stream(request, cancel):
+                    if isinstance(event, Finished):   # the local model wrote it, not the site's coach
+                        event = dataclasses.replace(event, model=LOCAL_PREFIX + (event.model or "model"))
+                    yield event
                 return
             yield StreamError(OfflineError("ArchPal's coach could not be reached.",
                                            "Your message is saved and will be answered when the "
