@@ -17,7 +17,7 @@ import logging
 from typing import Any, Callable, Iterator, Sequence
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, Collected,
+from archpal_desktop.core.assistant.events import (LOCAL_PREFIX, Cancelled, CancelToken, ChatRequest, Collected,
                                                    EmotionEvent, Event, Finished, Provider,
                                                    StreamError, TextDelta, Turn, Usage, collect)
 
@@ -27,8 +27,6 @@ __all__ = ["Cancelled", "CancelToken", "ChatRequest", "Collected", "EmotionEvent
            "Provider", "StreamError", "TextDelta", "Turn", "Usage", "collect", "build_providers",
            "stream_reply", "provider_label", "LOCAL_PREFIX"]
 
-#: metadata.model of a reply a local (OpenAI-compatible) model wrote
-LOCAL_PREFIX = "local:"
 #: providers that are the site's own coach (Bedrock directly, or through the coach relay)
 SITE_PROVIDERS = ("bedrock", "relay")
 

@@ -15,6 +15,9 @@ from typing import Callable, Iterator, Protocol, Union
 from archpal_desktop.core.cancel import CancelToken
 from archpal_desktop.core.errors import ArchPalError
 
+#: metadata.model of a reply a local (OpenAI-compatible) model wrote
+LOCAL_PREFIX = "local:"
+
 
 @dataclass(frozen=True)
 class TextDelta:

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterator
 import requests
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core.assistant.events import (Cancelled, CancelToken, ChatRequest, EmotionEvent,
+from archpal_desktop.core.assistant.events import (LOCAL_PREFIX, Cancelled, CancelToken,
+                                                   ChatRequest, EmotionEvent,
                                                    Event, Finished, Provider, StreamError, TextDelta,
                                                    Usage)
 from archpal_desktop.core.assistant.parse import valid_emotion
@@ -179,7 +180,6 @@ class RelayProvider:
             log.debug("coach relay unreachable: %s", type(exc).__name__)
             if self.offline_fallback is not None:
                 log.info("coach relay unreachable; answering with the local model")
-                from archpal_desktop.core.assistant import LOCAL_PREFIX
                 for event in self.offline_fallback.stream(request, cancel):
                     if isinstance(event, Finished):   # the local model wrote it, not the site's coach
                         event = dataclasses.replace(event, model=LOCAL_PREFIX + (event.model or "model"))
