@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from typing import Any
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -139,6 +140,16 @@ class Page:
         self._drain("Page.loadEventFired")
         self.browser.send("Page.navigate", {"url": url}, self.session)
         self.browser.wait_event("Page.loadEventFired", self.session)
+        self._settle()
+
+    def _settle(self) -> None:
+        """A new tab's own about:blank can fire its load event late, after the drain above: wait
+        until the document that is showing is a loaded page of ours, not the blank one."""
+        deadline = time.monotonic() + DEADLINE
+        while self.js("document.readyState === 'complete' && location.href !== 'about:blank'") is not True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the page never finished loading ({self.url()})")
+            time.sleep(0.02)
 
     def js(self, expression: str) -> Any:
         result = self.browser.send("Runtime.evaluate", {"expression": expression,
