@@ -95,20 +95,26 @@ class Reply:
     stream_error_after: int | None = None   # deltas sent before a modelStreamErrorException
     tool_input: str | None = None
     stop_reason: str | None = None
+    sprint: dict | None = None      # a writing sprint offered: the tool's writing_sprint field,
+                                    # or in "text" mode the plain-text line a local model writes
 
     def body_pieces(self) -> list[str]:
         if self.mode == "raw_tool":
             whole = self.tool_input or ""
         elif self.mode == "tool":
-            whole = json.dumps({"emotion": self.emotion, "response_text": self.text})
+            doc = {"emotion": self.emotion, "response_text": self.text}
+            if self.sprint:
+                doc["writing_sprint"] = self.sprint
+            whole = json.dumps(doc)
         else:
-            whole = self.text
+            whole = self.text + (f"\n{json.dumps({'writing_sprint': self.sprint})}" if self.sprint else "")
         if self.pieces is not None and self.mode == "text":
             return list(self.pieces)
         if self.pieces is not None and self.mode == "tool":
             # the opening carries the emotion, then the text's pieces, JSON-escaped
             head = '{"emotion": %s, "response_text": "' % json.dumps(self.emotion)
-            return [head] + [json.dumps(p)[1:-1] for p in self.pieces] + ['"}']
+            tail = '"}' if not self.sprint else '", "writing_sprint": %s}' % json.dumps(self.sprint)
+            return [head] + [json.dumps(p)[1:-1] for p in self.pieces] + [tail]
         size = max(1, self.piece_size)
         return [whole[i:i + size] for i in range(0, len(whole), size)] or [""]
 
@@ -350,6 +356,30 @@ _TOPICS = (
 )
 
 
+#: what asks the demo coach to plan a writing session: it offers a sprint (never starts one)
+_SPRINT_WORDS = ("writing session", "writing sprint", "sprint", "timer", "focus session",
+                 "plan my session", "plan a session", "time to write", "pomodoro")
+_SPRINT_GOALS = (("introduction", "Draft your introduction"), ("intro", "Draft your introduction"),
+                 ("conclusion", "Draft your conclusion"), ("outline", "Outline your paper"),
+                 ("revis", "Revise one section"), ("body paragraph", "Draft one body paragraph"),
+                 ("thesis", "Write a working thesis"))
+
+
+def _sprint_offer(lowered: str) -> tuple[str, dict] | None:
+    if not any(w in lowered for w in _SPRINT_WORDS):
+        return None
+    goal = next((g for word, g in _SPRINT_GOALS if word in lowered), "Draft the next section")
+    minutes = 25
+    for n in (10, 15, 20, 30, 45, 60):
+        if f"{n} min" in lowered or f"{n}-min" in lowered:
+            minutes = n
+    text = (f"A focused sprint could help here. Pick one small goal, put distractions away, and "
+            f"just write; polishing comes later. Would you like me to set a {minutes}-minute "
+            f"writing sprint so you can {goal[0].lower() + goal[1:]}? Press Start when you are "
+            "ready, or Not now.")
+    return text, {"minutes": minutes, "goal": goal}
+
+
 def _last_user_text(body: dict) -> str:
     for msg in reversed(body.get("messages") or []):
         if msg.get("role") == "user":
@@ -365,12 +395,15 @@ def demo_coach_reply(body: dict) -> Reply:
     emotion, advice = "smile", (
         "Tell me a bit more: what is the assignment asking for, and what have you got so far? "
         "We can work out the next step together.")
+    offer = _sprint_offer(lowered)
     for words, emo, text in _TOPICS:
-        if any(w in lowered for w in words):
+        if offer is None and any(w in lowered for w in words):
             emotion, advice = emo, text
             break
+    if offer is not None:
+        emotion, advice = "point", offer[0]
     quoted = said if len(said) <= 120 else said[:117].rstrip() + "..."
     text = f"{DEMO_LABEL}\n\nYou wrote: \u201c{quoted}\u201d\n\n{advice}"
     forced = bool(((body.get("toolConfig") or {}).get("toolChoice") or {}).get("tool"))
     return Reply(text=text, emotion=emotion, mode="tool" if forced else "text", piece_size=6,
-                 delay=0.01)
+                 delay=0.01, sprint=offer[1] if offer else None)

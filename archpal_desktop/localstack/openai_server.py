@@ -47,7 +47,8 @@ def _demo(body: dict) -> LocalReply:
     messages = [{"role": m.get("role"), "content": [{"text": m.get("content", "")}]}
                 for m in body.get("messages") or [] if m.get("role") in ("user", "assistant")]
     reply = demo_coach_reply({"messages": messages})
-    return LocalReply(text=reply.text, emotion=reply.emotion, delay=0.01)
+    offer = f"\n{json.dumps({'writing_sprint': reply.sprint})}" if reply.sprint else ""  # the plain-text form
+    return LocalReply(text=reply.text + offer, emotion=reply.emotion, delay=0.01)
 
 
 class LocalOpenAI:

@@ -156,13 +156,15 @@ class BedrockProvider:
                 stop_reason: str) -> Event:
         structured = False
         emotion: str | None = None
+        offer: dict | None = None
         text = ""
         if tool is not None:
             text, emotion, structured = tool.result()
+            offer = tool.offer()
         if not text.strip():
-            text, emotion = plain.result()
+            text, emotion, offer = plain.split()
             structured = False
         if not text.strip():
             return StreamError(ServiceUnavailableError("The model sent an empty reply.",
                                                        "Press Retry to ask again."), "", started=True)
-        return Finished(text.strip(), valid_emotion(emotion), self.model, stop_reason, structured)
+        return Finished(text.strip(), valid_emotion(emotion), self.model, stop_reason, structured, offer)

@@ -42,6 +42,7 @@ class Finished:
     model: str
     stop_reason: str = ""
     structured: bool = True   # False: the model ignored the tool and answered in plain text
+    sprint: dict | None = None   # a writing sprint the coach offers {"minutes", "goal"} (offer.py)
 
 
 @dataclass(frozen=True)

@@ -190,9 +190,10 @@ class OpenAICompatProvider:
         if error is not None:
             yield StreamError(error, partial, started=True)
             return
-        text, emotion = plain.result()
+        text, emotion, offer = plain.split()   # the sprint offer: the plain-text line (offer.py)
         if not text.strip():
             yield StreamError(ServiceUnavailableError("The local model sent an empty reply.",
                                                       "Press Retry to ask again."), "", started=True)
             return
-        yield Finished(text.strip(), valid_emotion(emotion), model, stop_reason, structured=emotion is not None)
+        yield Finished(text.strip(), valid_emotion(emotion), model, stop_reason, structured=emotion is not None,
+                       sprint=offer)

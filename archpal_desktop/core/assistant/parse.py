@@ -14,6 +14,7 @@ import json
 import re
 
 from archpal_desktop.core import layout
+from archpal_desktop.core.assistant.offer import OFFER_KEY, offer_tail_start, parse_offer, split_inline_offer
 
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _PLAIN = re.compile(r'[^"\\]+')
@@ -207,6 +208,14 @@ class ToolInputParser:
             return doc[self.TEXT_KEY], emotion, True
         return self.text, self.emotion, False
 
+    def offer(self) -> dict | None:
+        """The optional ``writing_sprint`` field of the whole input (a proposal, never a start)."""
+        try:
+            doc = json.loads("".join(self.raw))
+        except ValueError:
+            return None
+        return parse_offer(doc.get(OFFER_KEY)) if isinstance(doc, dict) else None
+
 
 def valid_emotion(value: str | None) -> str:
     return value if value in layout.EMOTIONS else "default"
@@ -236,6 +245,10 @@ class InlineEmotionFilter:
     def feed(self, chunk: str) -> str:
         self.parts.append(chunk)
         text = self._held + chunk
+        offer = offer_tail_start(text)   # a sprint offer's line is held back to the end
+        if offer >= 0:
+            self._held = text[offer:]
+            return text[:offer]
         cut = text.rfind("{")
         if cut >= 0 and _could_be_inline_tail(text[cut:]):
             self._held = text[cut:]
@@ -245,4 +258,14 @@ class InlineEmotionFilter:
 
     def result(self) -> tuple[str, str | None]:
         """-> (clean text, emotion or None) for the whole reply."""
-        return layout.split_inline_emotion("".join(self.parts))
+        text, emotion, _offer = self.split()
+        return text, emotion
+
+    def split(self) -> tuple[str, str | None, dict | None]:
+        """-> (clean text, emotion or None, sprint offer or None): the offer line may come before
+        or after the emotion line."""
+        text, emotion = layout.split_inline_emotion("".join(self.parts))
+        text, offer = split_inline_offer(text)
+        if emotion is None:
+            text, emotion = layout.split_inline_emotion(text)
+        return text, emotion, offer

@@ -38,11 +38,30 @@ EMOTION_GUIDE = (
     "Along with each reply, choose the one emotion that best fits its tone for ArchPal's "
     "companion picture, from: " + ", ".join(layout.EMOTIONS) + ". Use \"default\" when none fits.")
 
+SPRINT_GUIDE = """\
+Writing sprints: this app can run a timed, focused writing session (a sprint) of 1 to 120 minutes \
+with a short goal, shown as a countdown; when it ends the app asks the student how it went.
+- Offer one when it would help: the student asks for help planning a writing session or \
+managing their time, is ready to start drafting or revising a part, or feels stuck, behind or \
+overwhelmed. Suggest a length that fits the task (often 15 to 30 minutes) and a goal they can \
+reach in that time, in their own words where you can (e.g. "Draft your introduction").
+- Always ask first, in your reply, e.g. "Would you like me to set a 25-minute sprint so you can \
+draft your introduction?", and attach the proposal (writing_sprint). The app shows Start and \
+Not now buttons: a sprint starts only when the student presses Start.
+- Never start a sprint unasked and never say one has started. Offer at most one at a time, not \
+in every reply, and not again soon after the student said no unless they ask.
+- After a sprint, help the student reflect: what they got done, what got in the way, and the \
+next small step."""
+
 TOOL_NAME = "coach_reply"
 TOOL_INSTRUCTION = (
     f"Always answer by calling the {TOOL_NAME} tool exactly once: put your whole reply to the "
-    "student in response_text and the emotion in emotion. Write nothing outside the tool call.")
+    "student in response_text and the emotion in emotion. Write nothing outside the tool call. "
+    "Only when your reply offers a writing sprint, also fill writing_sprint with its minutes and "
+    "goal; leave writing_sprint out otherwise.")
 INLINE_INSTRUCTION = (
+    "Only when your reply offers a writing sprint, put the offer on its own line after the reply, "
+    'exactly like {"writing_sprint": {"minutes": 25, "goal": "Draft your introduction"}}. '
     "End every reply with the emotion as JSON on its own last line, exactly like "
     '{"emotion": "smile"}, and nothing after it.')
 
@@ -57,6 +76,19 @@ TOOL_SPEC = {
                             "description": "The companion picture that fits the reply's tone."},
                 "response_text": {"type": "string",
                                   "description": "The full reply to the student, in Markdown."},
+                "writing_sprint": {
+                    "type": "object",
+                    "description": ("Only when response_text asks the student whether they want a "
+                                    "writing sprint: the sprint offered. The app starts it only if "
+                                    "the student accepts."),
+                    "properties": {
+                        "minutes": {"type": "integer", "minimum": 1, "maximum": 120,
+                                    "description": "The sprint's length in minutes."},
+                        "goal": {"type": "string", "maxLength": 120,
+                                 "description": "A short goal, e.g. 'Draft your introduction'."},
+                    },
+                    "required": ["minutes", "goal"],
+                },
             },
             "required": ["emotion", "response_text"],
         }},
@@ -81,7 +113,7 @@ def profile_text(profile: dict | None) -> str:
 
 
 def system_prompt(site_prompt: str = "", profile: dict | None = None) -> str:
-    """Persona, site prompt, profile, emotion guide. Each provider appends how to give the
+    """Persona, site prompt, profile, emotion guide, sprint guide. Each provider appends how to give the
     emotion (:data:`TOOL_INSTRUCTION` or :data:`INLINE_INSTRUCTION`)."""
     parts = [PERSONA.strip()]
     if site_prompt and site_prompt.strip():
@@ -90,6 +122,7 @@ def system_prompt(site_prompt: str = "", profile: dict | None = None) -> str:
     if about:
         parts.append(about)
     parts.append(EMOTION_GUIDE)
+    parts.append(SPRINT_GUIDE)
     return "\n\n".join(parts)
 
 

@@ -43,6 +43,7 @@ from archpal_desktop.core.errors import (ArchPalError, BadDataError, NotFoundErr
                                          ServiceUnavailableError)
 from archpal_desktop.core.cache import Message, Store
 from archpal_desktop.core.cache.replyqueue import TABLE, ReplyQueue
+from archpal_desktop.core.sprints.book import offer_meta
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,8 @@ class ReplyRunner:
         out: list[tuple[str, str]] = []
         for i, m in enumerate(msgs):
             nxt = msgs[i + 1] if i + 1 < len(msgs) else None
-            if m.role == "assistant" and nxt is not None and nxt.role == "assistant":
+            if m.role == "assistant" and nxt is not None and nxt.role == "assistant" \
+                    and not (m.sprint or nxt.sprint):   # a sprint's lines are no alternatives
                 continue
             if asked is not None and i > last_reply and m.role == "user" and m.message_id not in asked:
                 continue
@@ -285,9 +287,11 @@ class ReplyRunner:
                 final = event
                 break
         if isinstance(final, Finished):
+            # a sprint the coach offers: only a proposal, started by the student's Start (core/sprints)
+            extra = {"sprint": offer_meta(final.sprint, reply_id)} if final.sprint else None
             with self.store.transaction():
                 self.store.update_message(reply_id, content=prefix + final.text, emotion=final.emotion,
-                                          model=model, local_state=None)
+                                          model=model, local_state=None, metadata=extra)
                 for row in batch:
                     msg = self.store.get_message(row["user_message_id"])
                     if msg is not None and msg.local_state == "waiting":

@@ -25,6 +25,7 @@ from archpal_desktop.core.assistant.events import (LOCAL_PREFIX, Cancelled, Canc
                                                    ChatRequest, EmotionEvent,
                                                    Event, Finished, Provider, StreamError, TextDelta,
                                                    Usage)
+from archpal_desktop.core.assistant.offer import OFFER_KEY, parse_offer
 from archpal_desktop.core.assistant.parse import valid_emotion
 from archpal_desktop.core.errors import (AccessDeniedError, ArchPalError, AuthExpiredError,
                                          BadDataError, ConfigError, OfflineError,
@@ -59,7 +60,8 @@ def event_to_wire(event: Event) -> dict[str, Any]:
         return {"type": "usage", "input_tokens": event.input_tokens, "output_tokens": event.output_tokens}
     if isinstance(event, Finished):
         return {"type": "final", "text": event.text, "emotion": event.emotion, "model": event.model,
-                "stop_reason": event.stop_reason, "structured": event.structured}
+                "stop_reason": event.stop_reason, "structured": event.structured,
+                **({OFFER_KEY: event.sprint} if event.sprint else {})}
     if isinstance(event, StreamError):
         return {"type": "error", "code": event.error.code, "message": event.error.message,
                 "hint": event.error.hint, "partial_text": event.partial_text}
@@ -77,7 +79,7 @@ def event_from_wire(doc: dict[str, Any]) -> Event:
     if kind == "final":
         return Finished(str(doc.get("text") or ""), valid_emotion(str(doc.get("emotion") or "")),
                         str(doc.get("model") or ""), str(doc.get("stop_reason") or ""),
-                        bool(doc.get("structured", True)))
+                        bool(doc.get("structured", True)), parse_offer(doc.get(OFFER_KEY)))
     if kind == "error":
         err = ServiceUnavailableError(str(doc.get("message") or "") or None, doc.get("hint"))
         err.code = str(doc.get("code") or err.code)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Message:
     local_state: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
     model: str | None = None  # metadata.model: who wrote a reply ("local:…" for a local model)
+    sprint: dict | None = None  # metadata.sprint: a writing sprint's offer, start or end (core/sprints)
 
 
 @dataclass
@@ -56,6 +58,20 @@ class SearchHit:
     @property
     def snippet_text(self) -> str:
         return self.snippet.replace("\x02", "").replace("\x03", "")
+
+
+def sprint_of(meta: object) -> dict | None:
+    """A message's ``metadata.sprint``, when it is an object."""
+    found = meta.get("sprint") if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) else None
+
+
+def sprint_from_json(text: str) -> dict | None:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def user_db_path(data_dir: Path, sub: str) -> Path:

@@ -22,6 +22,7 @@ from archpal_desktop.core.cache.changes import ChangeLog, Changes
 from archpal_desktop.core.cache.connection import (Connection, Connections, Transaction,
                                                    open_checked)
 from archpal_desktop.core.cache.records import (LOCAL_ONLY_STATES, PUSHABLE, Conversation, Message,
+                                                sprint_from_json, sprint_of,
                                                 SearchHit, fts_query, user_db_path)
 from archpal_desktop.core.cache.schema import migrate  # noqa: F401 - re-exported
 from archpal_desktop.core.errors import BadDataError, NotFoundError
@@ -222,9 +223,10 @@ class Store:
     @staticmethod
     def _msg(row: dict, with_raw: bool) -> Message:
         raw = json.loads(row["raw"]) if with_raw else {}
+        meta = (raw.get("metadata") or {}) if isinstance(raw, dict) else {}
         return Message(row["message_id"], row["conversation_id"], row["role"], row["content"],
                        row["emotion"], row["timestamp"], row["local_state"], raw,
-                       (raw.get("metadata") or {}).get("model") if isinstance(raw, dict) else None)
+                       meta.get("model"), sprint_of(meta))
 
     def load_messages(self, cid: str, *, with_raw: bool = False) -> list[Message]:
         cols = "message_id, conversation_id, role, content, emotion, timestamp, local_state"
@@ -232,19 +234,23 @@ class Store:
             sql = f"SELECT {cols}, raw FROM messages WHERE conversation_id=? ORDER BY ts_key, message_id"
             return [self._msg_raw(row) for row in self.conn.execute(sql, (cid,)).fetchall()]
         # who wrote a reply, for its bubble: only a local model's replies need naming, so SQLite
-        # parses the JSON of those alone (a substring test first: ~1 ms less per 5,000 messages)
+        # parses the JSON of those alone (a substring test first: ~1 ms less per 5,000 messages);
+        # the same for the few replies that carry a writing sprint (its card)
         sql = f"SELECT {cols}, CASE WHEN role='assistant' AND instr(raw, '\"local:') THEN " \
-              "json_extract(raw, '$.metadata.model') END FROM messages WHERE conversation_id=? " \
-              "ORDER BY ts_key, message_id"
+              "json_extract(raw, '$.metadata.model') END, CASE WHEN role='assistant' AND " \
+              "instr(raw, '\"sprint\"') THEN json_extract(raw, '$.metadata.sprint') END " \
+              "FROM messages WHERE conversation_id=? ORDER BY ts_key, message_id"
         rows = self.conn.execute(sql, (cid,)).fetchall()
-        return [Message(r[0], r[1], r[2], r[3], r[4], r[5], r[6], {}, r[7])  # the hot path
+        return [Message(r[0], r[1], r[2], r[3], r[4], r[5], r[6], {}, r[7],  # the hot path
+                        sprint_from_json(r[8]) if r[8] else None)
                 for r in rows]
 
     @staticmethod
     def _msg_raw(row: tuple) -> Message:
         raw = json.loads(row[7])
+        meta = raw.get("metadata") or {}
         return Message(row[0], row[1], row[2], row[3], row[4], row[5], row[6], raw,
-                       (raw.get("metadata") or {}).get("model"))
+                       meta.get("model"), sprint_of(meta))
 
     def get_message(self, message_id: str) -> Message | None:
         rows = self._q("SELECT * FROM messages WHERE message_id=?", (message_id,))
@@ -253,7 +259,8 @@ class Store:
     def add_message(self, cid: str, role: str, content: str, *, emotion: str | None = None,
                     model: str | None = None, course_number: str | None = None,
                     message_id: str | None = None, timestamp: str | None = None,
-                    local_state: str | None = None) -> Message:
+                    local_state: str | None = None, metadata: dict | None = None) -> Message:
+        """``metadata``: extra keys beside the web app's typed ones (e.g. ``sprint``)."""
         if role not in layout.ROLES:
             raise BadDataError(f"Invalid role {role!r}.")
         conv = self.get_conversation(cid)
@@ -268,7 +275,7 @@ class Store:
                                       + PUSHABLE, (cid,)).fetchone()[0]
             raw = layout.new_message(role, content, message_id=mid, timestamp=ts,
                                      course_number=course_number or "", message_index=index,
-                                     model=model, emotion=emotion)
+                                     model=model, emotion=emotion, extra_metadata=metadata)
             self._upsert_raw(cid, raw, local_state=local_state)
             if local_state not in LOCAL_ONLY_STATES:
                 self._touch(cid, ts)
@@ -277,7 +284,7 @@ class Store:
 
     def update_message(self, message_id: str, *, content: str | None = None,
                        emotion: str | None = None, local_state: Any = ..., model: str | None = None,
-                       timestamp: str | None = None) -> Message:
+                       timestamp: str | None = None, metadata: dict | None = None) -> Message:
         msg = self.get_message(message_id)
         if msg is None:
             raise NotFoundError(f"Message {message_id} does not exist.")
@@ -291,6 +298,9 @@ class Store:
             meta["emotion"] = emotion if emotion in layout.EMOTIONS else "default"
         if model is not None and raw.get("role") == "assistant":
             meta["model"] = model
+        for key, value in (metadata or {}).items():   # extra keys (the typed ones stay as they are)
+            if key not in ("model", "emotion", "course_number", "message_index"):
+                meta[key] = value
         raw["metadata"] = meta
         state = msg.local_state if local_state is ... else local_state
         with self.transaction():
