@@ -54,6 +54,7 @@ SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
 SYNC_PARALLELISM = "sync_parallelism"
 THEME = "theme"                            # "system" | "light" | "dark"
 FONT_SIZE = "font_size"
+SPRINT_SOUND = "sprint_sound"                # a gentle sound when a writing sprint ends
 DATA_DIR = "data_dir"
 
 DEFAULTS: dict[str, Any] = {
@@ -88,6 +89,7 @@ DEFAULTS: dict[str, Any] = {
     SYNC_PARALLELISM: 16,
     THEME: "system",
     FONT_SIZE: 0,  # 0 = the system's size
+    SPRINT_SOUND: True,
     DATA_DIR: "",
 }
 

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from archpal_desktop.core import layout, links, paths
 from archpal_desktop.core.cache import Store, SyncTables
+from archpal_desktop.core.sprints import SprintBook
 
 
 def export_all(store: Store, out_dir: Path) -> dict[str, int]:
-    """Write ``out_dir/info.json``, ``conversations.json`` and ``conversations/<id>.json``.
+    """Write ``out_dir/info.json``, ``conversations.json``, ``conversations/<id>.json`` and
+    ``sprints.json`` (every writing sprint that ended, from the cache).
 
     Every file goes to a temporary name first and is moved into place, so an interrupted export
     never leaves a half-written file. Folders created here are 0700; a folder that already
@@ -22,6 +24,7 @@ def export_all(store: Store, out_dir: Path) -> dict[str, int]:
     with store.transaction():  # one consistent snapshot of the cache
         profile = store.get_profile()
         entries = tables.local_entries()
+        sprints = SprintBook(store).history()
         docs = {}
         for cid in entries:
             if tables.has_file_content(cid):
@@ -33,13 +36,15 @@ def export_all(store: Store, out_dir: Path) -> dict[str, int]:
     ordered = sorted(entries.values(), key=lambda e: (layout.ts_key(e.get("created_at")),
                                                       e["conversation_id"]))
     paths.atomic_write(out_dir / "conversations.json", layout.dumps(ordered))
+    # the student's own record of writing sprints (also inside the conversations, as messages)
+    paths.atomic_write(out_dir / "sprints.json", layout.dumps(sprints))
     messages = 0
     for cid, doc in docs.items():
         target = paths.safe_child(conv_dir, f"{layout.validate_conversation_id(cid)}.json")
         paths.atomic_write(target, layout.dumps(doc))
         messages += len(doc["messages"])
     return {"conversations": len(ordered), "files": len(docs), "messages": messages,
-            "profile": int(profile is not None)}
+            "profile": int(profile is not None), "sprints": len(sprints)}
 
 
 def conversation_markdown(store: Store, cid: str) -> str:

@@ -45,6 +45,21 @@ STATE_TEXT = {
 }
 
 
+def sprint_label(msg: Message) -> str:
+    """The line under a sprint's card: what kind of sprint message it is."""
+    sprint = msg.sprint if msg.role == "assistant" else None
+    if not sprint:
+        return ""
+    outcome, minutes = sprint.get("outcome"), sprint.get("minutes")
+    if outcome == "proposed":
+        return f"Writing sprint offer: {minutes} min"
+    if outcome == "started":
+        return f"Writing sprint: {minutes} min"
+    words = sprint.get("words")
+    tail = f", {words:,} words" if isinstance(words, int) and words else ""
+    return ("Sprint stopped" if outcome == "stopped" else "Sprint over") + tail
+
+
 @dataclass
 class Geometry:
     bubble: QRect
@@ -117,7 +132,7 @@ class MessageDelegate(QStyledItemDelegate):
         who = "You" if msg.role == "user" else provider_label(msg.model)
         when = time_text(msg.timestamp)
         state = STATE_TEXT.get(self.state(msg))
-        parts = [who, when] + ([state] if state else [])
+        parts = [who, when] + ([state] if state else []) + [sprint_label(msg)]
         if msg.role == "assistant":
             alts = self._view.chat_model.alternatives(msg)
             if len(alts) > 1 and self._view.cards.get(msg.message_id) is None:
@@ -176,10 +191,13 @@ class MessageDelegate(QStyledItemDelegate):
         state = self.state(msg)
         if state == "waiting":
             fill = QColor(c.waiting_bubble)   # its own colour: translucency lost text contrast
+        width = 1
+        if msg.sprint and not user:   # a writing sprint's card: the accent border
+            border, width = QColor(c.accent), 2
         if self.highlight_id == msg.message_id:
-            border = QColor(c.warn)
+            border, width = QColor(c.warn), 2
         selected = bool(option.state & QStyle.StateFlag.State_Selected) and self._view.hasFocus()
-        painter.setPen(QPen(border, 2 if self.highlight_id == msg.message_id else 1))
+        painter.setPen(QPen(border, width))
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(g.bubble).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
         if selected:   # the focus ring, outside the bubble, on the window colour (>= 3:1)

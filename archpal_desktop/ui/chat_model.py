@@ -25,6 +25,16 @@ WINDOW = 40     # shown when a conversation opens: more than a tall screen holds
 PAGE = 100      # added each time the student scrolls to the top
 
 
+def sprint_line(msg: Message) -> bool:
+    """A writing sprint's own line ("Sprint started", "Sprint over"): always its own row, never
+    an alternative answer (core/sprints)."""
+    return msg.role == "assistant" and bool(msg.sprint) and (msg.sprint or {}).get("outcome") != "proposed"
+
+
+def _in_run(msg: Message) -> bool:
+    return msg.role == "assistant" and not sprint_line(msg)
+
+
 class MessageModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -88,7 +98,7 @@ class MessageModel(QAbstractListModel):
                 rows.append(pick)
                 run.clear()
         for i, m in enumerate(self._all):
-            if m.role == "assistant":
+            if _in_run(m):
                 run.append(i)
             else:
                 close()
@@ -99,13 +109,13 @@ class MessageModel(QAbstractListModel):
     def alternatives(self, msg: Message) -> list[Message]:
         """The replies in ``msg``'s run (just ``[msg]`` when it has no alternative)."""
         i = self._pos.get(msg.message_id)
-        if i is None or msg.role != "assistant":
+        if i is None or not _in_run(msg):
             return [msg]
         lo = i
-        while lo > 0 and self._all[lo - 1].role == "assistant":
+        while lo > 0 and _in_run(self._all[lo - 1]):
             lo -= 1
         hi = i
-        while hi + 1 < len(self._all) and self._all[hi + 1].role == "assistant":
+        while hi + 1 < len(self._all) and _in_run(self._all[hi + 1]):
             hi += 1
         return self._all[lo:hi + 1]
 
@@ -213,7 +223,7 @@ class MessageModel(QAbstractListModel):
         self._all.append(msg)
         i = len(self._all) - 1
         self._pos[msg.message_id] = i
-        if msg.role == "assistant" and i > 0 and self._all[i - 1].role == "assistant" and self._rows:
+        if _in_run(msg) and i > 0 and _in_run(self._all[i - 1]) and self._rows:
             # a new alternative (Ask again): it takes its run's row
             run = self.alternatives(msg)
             self._choice[run[0].message_id] = msg.message_id

@@ -34,6 +34,8 @@ class ChatView(QListView):
     ask_now_requested = Signal(str)    # message_id of a question with no reply yet
     edit_requested = Signal(str)       # a sent message's text, for the composer
     stop_requested = Signal()
+    sprint_start_requested = Signal(object)   # the coach's offer (its message) the student accepted
+    sprint_decline_requested = Signal(str)    # message_id of the offer: "Not now"
     link_refused = Signal(str)      # a link the app will not open (not https/mailto)
     message_copied = Signal(str)
 
@@ -54,6 +56,8 @@ class ChatView(QListView):
         self.setMouseTracking(True)
         self.setUniformItemSizes(False)
         self.cards: dict[str, MessageCard] = {}
+        self.sprint_answered: set[str] = set()   # offers started or declined (core/sprints)
+        self.sprint_running = False
         self._hover: str | None = None
         self.chat_model = MessageModel(self)
         self.setModel(self.chat_model)
@@ -178,6 +182,21 @@ class ChatView(QListView):
         idx = self.currentIndex()
         return idx.data(MessageRole) if idx.isValid() else None
 
+    def sprint_offer_open(self, msg: Message) -> bool:
+        """The coach's sprint offer still waits for the student's Start or Not now."""
+        offer = msg.sprint if msg.role == "assistant" else None
+        return bool(offer) and offer.get("outcome") == "proposed" and not self.sprint_running \
+            and msg.local_state is None and offer.get("sprint_id") not in self.sprint_answered
+
+    def set_sprint_state(self, answered: set[str], running: bool) -> None:
+        if answered == self.sprint_answered and running == self.sprint_running:
+            return
+        self.sprint_answered, self.sprint_running = set(answered), running
+        for card in list(self.cards.values()):
+            if card.msg is not None:
+                card.set_message(card.msg)
+        self._cards_timer.start()
+
     def refresh_look(self) -> None:
         self.delegate.reset_caches()
         for card in list(self.cards.values()):
@@ -207,7 +226,7 @@ class ChatView(QListView):
             st = self.delegate.state(msg)
             if msg.role == "assistant" and (model.is_last_run(msg) or st in ("failed", "stopped", "streaming")):
                 want(row)
-            elif st == "unanswered":
+            elif st == "unanswered" or self.sprint_offer_open(msg):
                 want(row)
         return rows[:self.MAX_CARDS]
 

@@ -272,8 +272,18 @@ class Composer(QWidget):
         label = f"{n:,} word{'s' if n != 1 else ''}"
         if extra:
             label += f" + {extra:,} attached"
+        if self.sprint_words is not None:   # a writing sprint is running (ui/sprint_controller.py)
+            label += f"  ·  {self.sprint_words:,} this sprint"
         self.words.setText(label)
         self.words.setAccessibleDescription(label)
+
+    sprint_words: int | None = None
+
+    def set_sprint_words(self, words: int | None) -> None:
+        """Words written during the running sprint, shown beside the count (None: no sprint)."""
+        if words != self.sprint_words:
+            self.sprint_words = words
+            self._count()
 
     @property
     def can_send(self) -> bool:

@@ -25,6 +25,7 @@ from archpal_desktop.ui.conversation_list import ConversationList
 from archpal_desktop.ui.reply_runner import ReplyController, connect_chat
 from archpal_desktop.ui.search import SearchController, SearchResults
 from archpal_desktop.ui.shortcuts import keys
+from archpal_desktop.ui.sprint_controller import SprintController
 from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
 from archpal_desktop.ui.tasks import Latest
@@ -57,6 +58,9 @@ class MainWindow(WindowActions, QMainWindow):
         self.replies = ReplyController(state, self)
         self._connect_replies()
         connect_chat(self)   # the message view's and composer's own requests (chat-content)
+        self.sprints = SprintController(self)   # writing sprints: the bar above the conversation
+        self.sprints.build_menu(self.menu_chat)
+        self.chat.parentWidget().layout().insertWidget(1, self.sprints.bar)
         self.composer.enable_spelling(self.tasks)
         self.sync = SyncController(self.tasks, self.store, state.settings, self._access, self)
         self.sync.state_changed.connect(self.status.show_state)
@@ -86,6 +90,7 @@ class MainWindow(WindowActions, QMainWindow):
             self.notice.setToolTip(plain.tip(notice))
             self.statusBar().addPermanentWidget(self.notice)
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
+        self.sprints.restore()
         self.sync.refresh_pending()
         if start_sync:
             QTimer.singleShot(0, self, self._start)
@@ -225,7 +230,7 @@ class MainWindow(WindowActions, QMainWindow):
         v = mb.addMenu("&View")
         self._action(v, "&Next conversation", lambda: self.step_conversation(1), "next")
         self._action(v, "&Previous conversation", lambda: self.step_conversation(-1), "prev")
-        c = mb.addMenu("&Chat")
+        c = self.menu_chat = mb.addMenu("&Chat")
         self.act_stop = self._action(c, "&Stop the reply", self.stop_reply, "stop")
         s = mb.addMenu("&Sync")
         self._action(s, "Sync &now", lambda: self.sync.sync_now("user"), "sync")
@@ -545,6 +550,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.save_geometry()
         self.sync.stop()
         self.replies.stop()
+        self.sprints.shutdown()
         if self._tray is not None:
             self._tray.hide()
         super().closeEvent(event)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QW
 
 from archpal_desktop.core.store import Message
 from archpal_desktop.ui import markdown, theme
+from archpal_desktop.ui.chat_model import sprint_line
 
 if TYPE_CHECKING:
     from archpal_desktop.ui.chat_view import ChatView
@@ -83,7 +84,8 @@ class MessageCard(QWidget):
         delegate = self.view.delegate
         state = delegate.state(msg)
         key = delegate.key(msg, self.view.viewport().width()) + (state, msg.local_state,
-                                                                  self._alt_key(msg), self.view.chat_model.answering)
+                                                                  self._alt_key(msg), self.view.chat_model.answering,
+                                                                  self.view.sprint_offer_open(msg))
         if key == self._key:
             return
         self._key = key
@@ -162,7 +164,14 @@ class MessageCard(QWidget):
                     add("continue", "Continue", "Continue the reply", lambda: view.continue_requested.emit(mid))
                 elif state == "failed":
                     add("retry", "Retry", "Retry the reply", lambda: view.retry_requested.emit(mid))
-                if model.is_last_run(msg) and state != "failed":
+                if self.view.sprint_offer_open(msg):   # the coach's offer: nothing starts unasked
+                    offer = msg.sprint or {}
+                    add("sprint_start", "Start", f"Start the {offer.get('minutes')}-minute writing sprint",
+                        lambda: view.sprint_start_requested.emit(self.msg),
+                        f"Start a {offer.get('minutes')}-minute sprint: {offer.get('goal', '')}")
+                    add("sprint_decline", "Not now", "Not now: no sprint",
+                        lambda: view.sprint_decline_requested.emit(mid))
+                if model.is_last_run(msg) and state != "failed" and not sprint_line(msg):
                     add("ask_again", "Ask again", "Ask again: another answer to the same question",
                         lambda: view.ask_again(mid), enabled=not model.answering)
         else:

@@ -25,6 +25,7 @@ SHORTCUTS: dict[str, tuple[str, list[QKeySequence]]] = {
     "export_pdf": ("Export the conversation as PDF", [QKeySequence("Ctrl+E")]),
     "export_md": ("Export the conversation as Markdown", [QKeySequence("Ctrl+Shift+E")]),
     "print": ("Print the conversation", [QKeySequence("Ctrl+P")]),
+    "sprint": ("Start a writing sprint", [QKeySequence("Ctrl+Shift+S")]),
     "settings": ("Settings", [QKeySequence("Ctrl+,")]),
     "help": ("Keyboard shortcuts", [QKeySequence("F1"), QKeySequence("Ctrl+/")]),
     "quit": ("Quit", [QKeySequence("Ctrl+Q")]),

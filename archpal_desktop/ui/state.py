@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from archpal_desktop.ui.tasks import TaskManager
 
@@ -25,6 +25,7 @@ class AppState:
     access: Callable[[], AwsAccess] | None = None   # may use the network: call it in a worker
     auth: AuthSession | None = None                  # when signed in through Cognito
     theme: ThemeManager | None = None
+    clock: Any = None        # writing sprints' clock (core.sprints.Clock); None: the system's
 
     @property
     def data_dir(self) -> Path:

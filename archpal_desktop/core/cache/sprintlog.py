@@ -9,14 +9,18 @@ from archpal_desktop.core.cache.records import sprint_of
 from archpal_desktop.core.cache.store import Store
 
 
-def sprint_messages(store: Store) -> list[dict]:
-    """Every message that carries ``metadata.sprint``, oldest first, with its conversation's
-    title: ``{"conversation_id", "title", "message_id", "timestamp", "sprint"}``."""
+def sprint_messages(store: Store, cid: str | None = None) -> list[dict]:
+    """Every message that carries ``metadata.sprint`` (in one conversation, or all), oldest
+    first, with its conversation's title: ``{"conversation_id", "title", "message_id",
+    "timestamp", "sprint"}``."""
+    where, params = "", ()
+    if cid is not None:
+        where, params = " AND m.conversation_id = ?", (cid,)
     rows = store.conn.execute(
         "SELECT m.conversation_id, c.title, m.message_id, m.timestamp, m.raw FROM messages m "
         "JOIN conversations c ON c.conversation_id = m.conversation_id "
-        "WHERE c.deleted = 0 AND m.role = 'assistant' AND instr(m.raw, '\"sprint\"') "
-        "ORDER BY m.ts_key, m.message_id").fetchall()
+        "WHERE c.deleted = 0 AND m.role = 'assistant' AND instr(m.raw, '\"sprint\"')" + where +
+        " ORDER BY m.ts_key, m.message_id", params).fetchall()
     out = []
     for cid, title, mid, ts, raw in rows:
         try:

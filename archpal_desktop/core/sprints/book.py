@@ -183,8 +183,8 @@ class SprintBook:
 
     def answered(self, cid: str) -> set[str]:
         """Offers in a conversation that were started or declined (their buttons are done)."""
-        found = {row["sprint"].get("sprint_id") for row in sprint_messages(self.store)
-                 if row["conversation_id"] == cid and row["sprint"].get("outcome") != "proposed"}
+        found = {row["sprint"].get("sprint_id") for row in sprint_messages(self.store, cid)
+                 if row["sprint"].get("outcome") != "proposed"}
         return {s for s in found if isinstance(s, str)} | self.declined()
 
     # -- the student's own record -----------------------------------------------------------------
