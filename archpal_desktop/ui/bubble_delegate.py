@@ -52,9 +52,9 @@ def sprint_label(msg: Message) -> str:
         return ""
     outcome, minutes = sprint.get("outcome"), sprint.get("minutes")
     if outcome == "proposed":
-        return f"Writing sprint offer: {minutes} min"
+        return f"Sprint offer, {minutes} min"
     if outcome == "started":
-        return f"Writing sprint: {minutes} min"
+        return f"Sprint, {minutes} min"
     words = sprint.get("words")
     tail = f", {words:,} words" if isinstance(words, int) and words else ""
     return ("Sprint stopped" if outcome == "stopped" else "Sprint over") + tail
@@ -132,7 +132,9 @@ class MessageDelegate(QStyledItemDelegate):
         who = "You" if msg.role == "user" else provider_label(msg.model)
         when = time_text(msg.timestamp)
         state = STATE_TEXT.get(self.state(msg))
-        parts = [who, when] + ([state] if state else []) + [sprint_label(msg)]
+        # an open sprint offer's card carries Start / Not now instead (room on a narrow window)
+        sprint = "" if self._view.sprint_offer_open(msg) else sprint_label(msg)
+        parts = [who, when] + ([state] if state else []) + [sprint]
         if msg.role == "assistant":
             alts = self._view.chat_model.alternatives(msg)
             if len(alts) > 1 and self._view.cards.get(msg.message_id) is None:

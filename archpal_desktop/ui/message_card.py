@@ -156,6 +156,13 @@ class MessageCard(QWidget):
             if state == "streaming":
                 add("stop", "Stop", "Stop the reply", view.stop_requested.emit, "Stop the reply (Esc)")
             else:
+                if self.view.sprint_offer_open(msg):   # the coach's offer: nothing starts unasked;
+                    offer = msg.sprint or {}           # first in the bar, so always in view
+                    add("sprint_start", "Start", f"Start the {offer.get('minutes')}-minute writing sprint",
+                        lambda: view.sprint_start_requested.emit(self.msg),
+                        f"Start a {offer.get('minutes')}-minute sprint: {offer.get('goal', '')}")
+                    add("sprint_decline", "Not now", "Not now: no sprint",
+                        lambda: view.sprint_decline_requested.emit(mid))
                 add("copy", "Copy", "Copy the reply", lambda: view.copy_message(self.msg),
                     "Copy the reply (as plain text; Markdown too for apps that take it)")
                 add("copy_md", "Copy Markdown", "Copy the reply as Markdown",
@@ -164,13 +171,6 @@ class MessageCard(QWidget):
                     add("continue", "Continue", "Continue the reply", lambda: view.continue_requested.emit(mid))
                 elif state == "failed":
                     add("retry", "Retry", "Retry the reply", lambda: view.retry_requested.emit(mid))
-                if self.view.sprint_offer_open(msg):   # the coach's offer: nothing starts unasked
-                    offer = msg.sprint or {}
-                    add("sprint_start", "Start", f"Start the {offer.get('minutes')}-minute writing sprint",
-                        lambda: view.sprint_start_requested.emit(self.msg),
-                        f"Start a {offer.get('minutes')}-minute sprint: {offer.get('goal', '')}")
-                    add("sprint_decline", "Not now", "Not now: no sprint",
-                        lambda: view.sprint_decline_requested.emit(mid))
                 if model.is_last_run(msg) and state != "failed" and not sprint_line(msg):
                     add("ask_again", "Ask again", "Ask again: another answer to the same question",
                         lambda: view.ask_again(mid), enabled=not model.answering)

@@ -47,6 +47,9 @@ class SprintBar(QFrame):
 
     def refresh_look(self, _colors=None) -> None:
         c = theme.current()
+        if getattr(self, "_look", None) == c.name:
+            return
+        self._look = c.name
         self.setStyleSheet(
             f"QFrame#sprintBar {{ background: {c.base}; border: none; border-left: 4px solid {c.accent}; "
             f"border-bottom: 1px solid {c.reply_border}; }} "
@@ -71,6 +74,7 @@ class SprintBar(QFrame):
             b.show()
         self.close_button.hide()
         self.setProperty("ended", False)
+        self.refresh_look()
         self.show()
 
     def show_ended(self, text: str) -> None:
@@ -80,5 +84,6 @@ class SprintBar(QFrame):
             b.hide()
         self.close_button.show()
         self.setProperty("ended", True)
+        self.refresh_look()
         self.show()
         a11y.announce(self, text, repeat=True)

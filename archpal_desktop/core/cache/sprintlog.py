@@ -13,7 +13,7 @@ def sprint_messages(store: Store, cid: str | None = None) -> list[dict]:
     """Every message that carries ``metadata.sprint`` (in one conversation, or all), oldest
     first, with its conversation's title: ``{"conversation_id", "title", "message_id",
     "timestamp", "sprint"}``."""
-    where, params = "", ()
+    where, params = "", ()   # type: tuple[str, tuple[str, ...]]
     if cid is not None:
         where, params = " AND m.conversation_id = ?", (cid,)
     rows = store.conn.execute(
