@@ -160,7 +160,7 @@ class MessageModel(QAbstractListModel):
             return False
         i = self._pos.get(msg.message_id, -1)
         # any reply after it (even a stopped one, which carries its own mark) answers it
-        return all(m.role != "assistant" for m in self._all[i + 1:]) \
+        return all(not _in_run(m) for m in self._all[i + 1:]) \
             if i >= len(self._all) - 50 else msg.local_state == "waiting"
 
     @property

@@ -96,12 +96,17 @@ def _pid_alive(claimed_by: str | None) -> bool:
     return True
 
 
+def _sprint_line(msg: Message) -> bool:
+    """A writing sprint's own line (started, over) answers no question."""
+    return bool(msg.sprint) and (msg.sprint or {}).get("outcome") != "proposed"
+
+
 def awaiting_reply(messages: Sequence[Message]) -> set[str]:
     """Ids of the student's messages that have no reply yet (the trailing ones), whichever device
     sent them: the chat view shows these as "waiting for ArchPal"."""
     waiting: list[str] = []
     for msg in messages:
-        if msg.role == "assistant" and msg.local_state is None:
+        if msg.role == "assistant" and msg.local_state is None and not _sprint_line(msg):
             waiting.clear()
         elif msg.role == "user":
             waiting.append(msg.message_id)
