@@ -166,7 +166,11 @@ def test_student_starts_one_from_the_menu_and_stops_it_the_sound_can_be_off(
     act = menu_action(w, "action_sprint")
     assert act.text().replace("&", "") == "Start a writing sprint…"
     assert any(s.toString() == "Ctrl+Shift+S" for s in act.shortcuts())
-    act.trigger()
+    w.activateWindow()
+    w.composer.edit.setFocus()
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_S,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: getattr(w.sprints, "_dialog", None) is not None, timeout=3000)
     dlg = w.sprints._dialog
     qtbot.waitUntil(dlg.isVisible, timeout=3000)
     dlg.minutes.setValue(10)
