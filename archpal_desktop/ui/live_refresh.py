@@ -17,6 +17,7 @@ from PySide6.QtCore import QItemSelectionModel, QPoint
 
 from archpal_desktop import APP_NAME
 from archpal_desktop.ui.chat_model import MessageRole
+from archpal_desktop.ui.conversation_list import ConversationRole
 
 
 def _top_anchor(chat: Any) -> tuple[str | None, int]:
@@ -61,22 +62,29 @@ def refresh_messages(chat: Any, cid: str, messages: list) -> None:
     chat._stick = stick
 
 
-def patch_list(conversations: Any, convs: list) -> bool:
-    """Bring the list to ``convs`` (newest first) with moves, inserts and removals only.
-    False when the selected conversation is gone (the caller decides what to show instead)."""
+def selected_id(conversations: Any) -> str | None:
+    """The conversation selected in the list (its current index exists only while the list has
+    the focus: ui/a11y.py, current_item_on_focus)."""
+    rows = conversations.selectionModel().selectedIndexes()
+    conv = rows[0].data(ConversationRole) if rows else None
+    return conv.conversation_id if conv is not None else None
+
+
+def patch_list(conversations: Any, convs: list, open_cid: str | None) -> bool:
+    """Bring the list to ``convs`` (newest first) with moves, inserts and removals only, the
+    selection following its conversation. False when ``open_cid`` is no longer listed (deleted
+    elsewhere: the caller decides what to show instead)."""
     model = conversations.conv_model
-    current = conversations.current_id()
     wanted = {c.conversation_id for c in convs}
     for old in model.conversations():
         if old.conversation_id not in wanted:
             model.remove(old.conversation_id)
     for conv in reversed(convs):   # oldest first: each upsert moves its row into place
-        before = model.conversation(conv.conversation_id)
-        if before != conv:
+        if model.conversation(conv.conversation_id) != conv:
             model.upsert(conv)
-    if current is not None and current in wanted and conversations.current_id() != current:
-        conversations.select(current)
-    return current is None or current in wanted
+    if open_cid is not None and open_cid in wanted and selected_id(conversations) != open_cid:
+        conversations.select(open_cid)
+    return open_cid is None or open_cid in wanted
 
 
 def after_sync(window: Any, changed: set) -> None:
@@ -87,9 +95,9 @@ def after_sync(window: Any, changed: set) -> None:
         if window.search_box.text().strip():
             window.reload_conversations()
             return
-        kept = patch_list(window.conversations, convs)
+        kept = patch_list(window.conversations, convs, window.current_cid)
         window.side_stack.setCurrentWidget(window.conversations if convs else window.empty_list)
-        if not kept or window.current_cid not in {c.conversation_id for c in convs}:
+        if not kept or window.current_cid is None:
             # the open conversation was deleted elsewhere
             window.current_cid = None
             if convs:
