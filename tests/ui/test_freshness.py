@@ -185,7 +185,6 @@ def test_a_web_app_change_appears_in_the_open_conversation_without_moving_the_vi
     assert w.chat._at_bottom()
     last = w.chat.visualRect(w.chat.chat_model.index(w.chat.chat_model.rowCount() - 1))
     assert last.isValid() and last.bottom() <= w.chat.viewport().height() + 2 and last.height() > 10
-    save_shot(w, "freshness-after-remote-change")
     # the other conversation changes on the web: it moves to the top, the selection stays
     assert w.conversations.conv_model.row_of(other) == 1
     web.append(other, "user", "And one more about semicolons")
@@ -197,6 +196,16 @@ def test_a_web_app_change_appears_in_the_open_conversation_without_moving_the_vi
     assert w.chat.chat_model.total == 17
     assert w.composer.edit.toPlainText() == "half-typed reply, not sent"
     wait_idle(qtbot, state)
+    # a look: the refreshed conversation, the reordered list, the status bar, both themes
+    for mode in ("light", "dark"):
+        state.theme.set_mode(mode)
+        for width, height in ((800, 600), (1920, 1080)):
+            w.resize(width, height)
+            qtbot.wait(80)
+            w.chat.scrollToBottom()
+            qtbot.wait(30)
+            save_shot(w, f"fresh-{mode}-{width}x{height}")
+    state.theme.set_mode("light")
 
 
 def test_never_two_syncs_at_a_time(qtbot, make_window, state, s3, clock, monkeypatch):
