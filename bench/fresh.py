@@ -98,9 +98,6 @@ def _spin(app, cond, timeout: float, every: float = 0.0) -> None:
 
 def _window():
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication
-
     from archpal_desktop.cli import build_parser
     from archpal_desktop.cli.context import Context
     from archpal_desktop.ui import app as ui_app
@@ -115,8 +112,8 @@ def _window():
     window = MainWindow(state, start_sync=True)
     window.resize(1200, 800)
     window.show()
-    # offscreen there is no window manager to make the application active: say it is
-    QGuiApplication.instance().applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
+    window.activateWindow()   # offscreen: activated on request (the driver sees it active)
+    _spin(app, lambda: window.isActiveWindow() and window.sync_driver.scheduler.active, 10)
     _spin(app, lambda: window.sync_driver.last_due is not None and not window.sync.running
           and not tasks.busy, 60)
     return app, ctx, tasks, window

@@ -13,8 +13,9 @@ import logging
 import time
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from archpal_desktop.core.errors import OfflineError
 from archpal_desktop.core.sync import power
@@ -42,9 +43,8 @@ class SyncDriver(QObject):
         self._read_power = read_power or power.on_battery
         self._heartbeat_ms = heartbeat_ms if heartbeat_ms is not None else TICK_MS
         app = QGuiApplication.instance()
-        active = app is None or QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
         self.scheduler = Scheduler(Intervals.from_settings(settings), monotonic=monotonic or MONOTONIC,
-                                   wall=wall or WALL, active=active, polling=poll)
+                                   wall=wall or WALL, active=self._window_active(), polling=poll)
         self.last_due = None       # the last sync started: (reason, kind), for the log and tests
         self._probing = False
         self._timer = QTimer(self, singleShot=True)
@@ -61,6 +61,8 @@ class SyncDriver(QObject):
         changes.changed.connect(self._changed)
         if app is not None:
             app.applicationStateChanged.connect(self._app_state)
+        if parent is not None:   # the window (or one of its dialogs) active, or not
+            parent.installEventFilter(self)
         QTimer.singleShot(0, self, self._watch_network)
         self._power_timer.start()
         QTimer.singleShot(0, self, self._check_power)
@@ -85,9 +87,28 @@ class SyncDriver(QObject):
             self.scheduler.local_write()
             self._arm()
 
-    def _app_state(self, state: Qt.ApplicationState) -> None:
-        self.scheduler.set_active(state == Qt.ApplicationState.ApplicationActive)
-        self.pump()
+    def _window_active(self) -> bool:
+        """The window, or a dialog of it, is the active window of an active application."""
+        if QGuiApplication.applicationState() != Qt.ApplicationState.ApplicationActive:
+            return False
+        window, w = self.parent(), QApplication.activeWindow()
+        while w is not None:
+            if w is window:
+                return True
+            w = w.parentWidget()
+        return False
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.WindowActivate, QEvent.Type.WindowDeactivate):
+            QTimer.singleShot(0, self, self._app_state)   # once Qt has moved the activation
+        return False
+
+    def _app_state(self, *_state: Any) -> None:
+        active = self._window_active()
+        if active != self.scheduler.active:
+            log.info("sync: window %s", "active" if active else "in the background")
+            self.scheduler.set_active(active)
+            self.pump()
 
     def _check_power(self) -> None:
         read = self._read_power
@@ -152,6 +173,12 @@ class SyncDriver(QObject):
     def stop(self) -> None:
         self._timer.stop()
         self._power_timer.stop()
+        app = QGuiApplication.instance()
+        if app is not None:
+            try:
+                app.applicationStateChanged.disconnect(self._app_state)
+            except (RuntimeError, TypeError):
+                pass
 
 
 __all__ = ["SyncDriver", "FULL", "PROBE"]

@@ -13,8 +13,8 @@ import threading
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QWidget
 
 from archpal_desktop.core import layout
 from archpal_desktop.localstack.server import free_port
@@ -42,10 +42,12 @@ def clock(monkeypatch):
     return c
 
 
-def set_app_state(state: Qt.ApplicationState) -> None:
-    # the offscreen platform has no window manager to move the focus to another application:
-    # emit the signal Qt emits then (the driver reads nothing else)
-    QGuiApplication.instance().applicationStateChanged.emit(state)
+def activate(qtbot, widget) -> None:
+    """Make ``widget`` the active window (the offscreen platform activates on request; emitting
+    QGuiApplication's applicationStateChanged from Python corrupts PySide6's refcounts)."""
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=5000)
 
 
 def no_sync_for(qtbot, w, ms: int = 400) -> bool:
@@ -92,8 +94,8 @@ def test_a_message_goes_up_because_it_was_saved_not_because_a_reply_came(
 
 
 def test_poll_intervals_follow_focus_background_and_resume(qtbot, make_window, state, s3, clock):
-    set_app_state(Qt.ApplicationState.ApplicationActive)
     w = make_window(start_sync=True)
+    activate(qtbot, w)
     qtbot.waitUntil(lambda: w.sync_driver.last_due is not None and not w.sync.running, timeout=10000)
     wait_idle(qtbot, state)
     assert w.sync_driver.last_due.reason == "start"
@@ -104,9 +106,14 @@ def test_poll_intervals_follow_focus_background_and_resume(qtbot, make_window, s
         clock.advance(1.5)
     assert w.sync_driver.last_due.reason == "poll"
     assert polled.args[0].requests.get("head") == 1 and polled.args[0].requests["list"] == 0
-    # the window goes to the back: minutes between polls
-    set_app_state(Qt.ApplicationState.ApplicationInactive)
-    assert w.sync_driver.scheduler.poll_interval == 300
+    # the window goes to the back (another window comes to the front): minutes between polls
+    other = QWidget()
+    other.setWindowTitle("Another application's window")
+    qtbot.addWidget(other)
+    other.resize(300, 200)
+    activate(qtbot, other)
+    qtbot.waitUntil(lambda: w.sync_driver.scheduler.poll_interval == 300, timeout=5000)
+    assert not w.isActiveWindow()
     clock.advance(60)
     assert no_sync_for(qtbot, w)
     with qtbot.waitSignal(w.sync.sync_finished, timeout=10000):
@@ -119,8 +126,10 @@ def test_poll_intervals_follow_focus_background_and_resume(qtbot, make_window, s
     # back in front after more than the active interval: a poll at once
     clock.advance(20)
     with qtbot.waitSignal(w.sync.sync_finished, timeout=10000):
-        set_app_state(Qt.ApplicationState.ApplicationActive)
+        activate(qtbot, w)
     assert w.sync_driver.last_due.reason == "poll"
+    assert w.sync_driver.scheduler.poll_interval == 12
+    other.close()
     wait_idle(qtbot, state)
 
 
@@ -138,8 +147,8 @@ def test_a_web_app_change_appears_in_the_open_conversation_without_moving_the_vi
         qtbot, make_window, state, s3, clock):
     bucket = state.settings["s3_bucket_name"]
     web, long, other = _seed(s3, bucket, state.sub)
-    set_app_state(Qt.ApplicationState.ApplicationActive)
     w = make_window(start_sync=True)
+    activate(qtbot, w)
     qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 2 and not w.sync.running,
                     timeout=15000)
     wait_idle(qtbot, state)
