@@ -83,17 +83,34 @@ def env() -> FreshEnv:
 
 
 def _spin(app, cond, timeout: float, every: float = 0.0) -> None:
+    """Run the event loop until ``cond()`` (checked every ``every`` s, at least every 1 ms).
+
+    A QEventLoop with a timer, not ``app.processEvents()`` in a loop: PySide6 6.12's
+    processEvents() drops a reference to None on every call (10,000 calls abort the process
+    with "none_dealloc"), while timer slots do not."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     end = time.perf_counter() + timeout
-    last = 0.0
-    while True:
-        if time.perf_counter() - last >= every:
-            last = time.perf_counter()
-            if cond():
-                return
-        if time.perf_counter() > end:
-            raise TimeoutError("benchmark condition not reached")
-        app.processEvents()
-        time.sleep(0.001)
+    loop = QEventLoop()
+    state = {"ok": bool(cond()), "late": False}
+    if state["ok"]:
+        return
+    timer = QTimer()
+    timer.setInterval(max(1, int(every * 1000)))
+
+    def check() -> None:
+        if cond():
+            state["ok"] = True
+            loop.quit()
+        elif time.perf_counter() > end:
+            state["late"] = True
+            loop.quit()
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    if not state["ok"]:
+        raise TimeoutError("benchmark condition not reached")
 
 
 def _window():
@@ -125,7 +142,7 @@ def _close(app, ctx, tasks, window) -> None:
     tasks.shutdown()
     window.deleteLater()
     ctx.close()
-    app.processEvents()
+    _spin(app, lambda: True, 1)
 
 
 def local_to_s3(runs: int = 4):
