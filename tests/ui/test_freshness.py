@@ -70,7 +70,8 @@ def test_a_message_goes_up_because_it_was_saved_not_because_a_reply_came(
     w.composer.edit.setFocus()
     qtbot.keyClicks(w.composer.edit, "Thesis draft, first paragraph")
     qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: w.current_cid is not None and w.status.state.pending >= 1, timeout=5000)
+    # the fixture's profile already waits (1): wait for the message itself (2)
+    qtbot.waitUntil(lambda: w.current_cid is not None and w.status.state.pending >= 2, timeout=5000)
     key = layout.conversation_key(state.sub, w.current_cid)
     # the schedule waits upload_delay (1 s) of its clock for more writes: nothing yet
     assert no_sync_for(qtbot, w, 300)
@@ -258,3 +259,33 @@ def test_never_two_syncs_at_a_time(qtbot, make_window, state, s3, clock, monkeyp
     assert peak[0] == 1
     assert runs[0] == 2                  # the first, then one for everything asked during it
     wait_idle(qtbot, state)
+
+
+def test_offline_a_message_is_visibly_waiting_and_retried_on_the_offline_schedule(
+        qtbot, make_window, state, bedrock, clock, monkeypatch):
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dead)     # S3 unreachable (and so the coach)
+    for name in bedrock.endpoint_env():
+        monkeypatch.setenv(name, dead)
+    w = make_window()
+    w.composer.edit.setFocus()
+    qtbot.keyClicks(w.composer.edit, "Written on the train")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+    # the fixture's profile already waits: wait for the message itself
+    qtbot.waitUntil(lambda: w.status.state.pending >= 2, timeout=5000)
+    with qtbot.waitSignal(w.sync.sync_failed, timeout=30000):
+        clock.advance(1.0)                               # the write's upload is due: tried
+    qtbot.waitUntil(lambda: w.status.state.online is False and not w.sync.running, timeout=5000)
+    assert w.sync_driver.last_due.reason == "upload"
+    # visibly waiting: the connection and the waiting count, both shown
+    assert w.status.online.isVisible() and w.status.online.text().startswith("\u25cf Offline")
+    assert w.status.pending.isVisible() and w.status.pending.text() == "2 changes waiting to upload"
+    assert w.status.pending.width() > 20 and w.status.pending.height() > 5
+    save_shot(w, "fresh-offline-waiting")
+    # retried on the offline schedule (15 s), not at once and not at the next background poll
+    assert no_sync_for(qtbot, w, 300)
+    with qtbot.waitSignal(w.sync.sync_failed, timeout=30000):
+        clock.advance(15.5)
+    assert w.sync_driver.last_due.reason == "offline-retry"
+    assert w.status.state.pending == 2
+    wait_idle(qtbot, state, 15000)
