@@ -20,6 +20,10 @@ from archpal_desktop.ui.chat_model import MessageRole
 from archpal_desktop.ui.conversation_list import ConversationRole
 
 
+#: more rows changed than this: the list is reset once instead of patched row by row
+PATCH_AT_MOST = 50
+
+
 def _top_anchor(chat: Any) -> tuple[str | None, int]:
     """The message at the top of the viewport and how far its top is from the viewport's."""
     vp = chat.viewport()
@@ -76,6 +80,15 @@ def patch_list(conversations: Any, convs: list, open_cid: str | None) -> bool:
     elsewhere: the caller decides what to show instead)."""
     model = conversations.conv_model
     wanted = {c.conversation_id for c in convs}
+    held = {c.conversation_id: c for c in model.conversations()}
+    differ = sum(1 for c in convs if held.get(c.conversation_id) != c) + len(set(held) - wanted)
+    if differ > PATCH_AT_MOST:
+        # a first sync or a big day elsewhere: one reset (each row patched alone is quadratic:
+        # 1,000 inserts froze the window ~100 ms), then the open conversation selected again
+        model.set_conversations(convs)
+        if open_cid in wanted:
+            conversations.select(open_cid)
+        return open_cid is None or open_cid in wanted
     for old in model.conversations():
         if old.conversation_id not in wanted:
             model.remove(old.conversation_id)

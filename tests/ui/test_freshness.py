@@ -289,3 +289,33 @@ def test_offline_a_message_is_visibly_waiting_and_retried_on_the_offline_schedul
     assert w.sync_driver.last_due.reason == "offline-retry"
     assert w.status.state.pending == 2
     wait_idle(qtbot, state, 15000)
+
+
+def test_a_big_remote_change_resets_the_list_once_and_keeps_the_selection(qtbot, make_window, state,
+                                                                         s3, clock):
+    bucket = state.settings["s3_bucket_name"]
+    web = WebAppWriter(s3, bucket, state.sub)
+    mine = web.new_conversation("The one I have open")
+    w = make_window(start_sync=True)
+    activate(qtbot, w)
+    qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 1 and not w.sync.running,
+                    timeout=15000)
+    wait_idle(qtbot, state)
+    w.conversations.select(mine)
+    qtbot.waitUntil(lambda: w.current_cid == mine and w.chat.chat_model.total == 1, timeout=5000)
+    w.composer.edit.setFocus()
+    qtbot.keyClicks(w.composer.edit, "still typing")
+    resets = []
+    w.conversations.conv_model.modelReset.connect(lambda: resets.append(1))
+    many = live_refresh.PATCH_AT_MOST + 10
+    for i in range(many):                              # a busy afternoon in the web app
+        web.new_conversation(f"Lab question {i}")
+    with qtbot.waitSignal(w.sync.sync_finished, timeout=20000) as synced:
+        clock.advance(12.5)
+    assert len(synced.args[0].pulled) == many
+    qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == many + 1, timeout=10000)
+    wait_idle(qtbot, state)
+    assert resets == [1]                               # one reset, not 60 row inserts
+    assert live_refresh.selected_id(w.conversations) == mine and w.current_cid == mine
+    assert w.composer.edit.toPlainText() == "still typing"
+    assert QApplication.focusWidget() is w.composer.edit
