@@ -31,6 +31,10 @@ BUDGETS = {
     "sync.initial_vs_sequential.ratio": (">=", 8),
     "sync.nochange_1000.requests": ("<=", LIST_PAGES),
     "sync.onechange_1000.requests": ("<=", LIST_PAGES + 2),
+    # freshness (issue 19; bench/fresh.py)
+    "sync.local_to_s3.seconds": ("<=", 3),
+    "sync.remote_to_window.seconds": ("<=", 15),
+    "sync.cost_per_student_month.usd": ("<=", 0.01),
 }
 
 
@@ -211,9 +215,21 @@ def onechange():
     return value, unit, detail
 
 
+def _fresh(name: str):
+    def run():
+        if str(os.path.dirname(__file__)) not in sys.path:
+            sys.path.insert(0, os.path.dirname(__file__))
+        import fresh
+        return getattr(fresh, name)()
+    return run
+
+
 BENCHES = {
     "sync.initial_1000x20.seconds": initial_seconds,
     "sync.initial_vs_sequential.ratio": initial_vs_sequential,
     "sync.nochange_1000.requests": nochange,
     "sync.onechange_1000.requests": onechange,
+    "sync.local_to_s3.seconds": _fresh("local_to_s3"),
+    "sync.remote_to_window.seconds": _fresh("remote_to_window"),
+    "sync.cost_per_student_month.usd": _fresh("cost_per_student_month"),
 }

@@ -52,6 +52,13 @@ COACH_RELAY_URL = "coach_relay_url"        # the site's coach relay: provider "r
 COACH_RELAY_TABLE = "coach_relay_table"    # the relay's DynamoDB counters, for admin usage
 SYNC_INTERVAL_SECONDS = "sync_interval_seconds"
 SYNC_PARALLELISM = "sync_parallelism"
+# freshness (issue 19, core/sync/schedule.py): sync_interval_seconds is the background poll
+SYNC_ACTIVE_SECONDS = "sync_active_seconds"        # poll while the window is the active one
+SYNC_BATTERY_SECONDS = "sync_battery_seconds"      # poll on battery
+SYNC_FULL_SECONDS = "sync_full_seconds"            # a poll lists everything at least this often
+SYNC_UPLOAD_DELAY_SECONDS = "sync_upload_delay_seconds"  # a write goes up this long after
+SYNC_MIN_SECONDS = "sync_min_seconds"              # admin bound: no poll more often than this
+SYNC_MAX_SECONDS = "sync_max_seconds"              # admin bound: nor less often than this
 THEME = "theme"                            # "system" | "light" | "dark"
 FONT_SIZE = "font_size"
 SPRINT_SOUND = "sprint_sound"                # a gentle sound when a writing sprint ends
@@ -85,8 +92,14 @@ DEFAULTS: dict[str, Any] = {
     OPENAI_FALLBACK: False,  # opt-in: whoever listens on that loopback port gets the history
     COACH_RELAY_URL: "",
     COACH_RELAY_TABLE: "",
-    SYNC_INTERVAL_SECONDS: 120,
+    SYNC_INTERVAL_SECONDS: 300,
     SYNC_PARALLELISM: 16,
+    SYNC_ACTIVE_SECONDS: 12,
+    SYNC_BATTERY_SECONDS: 120,
+    SYNC_FULL_SECONDS: 1800,
+    SYNC_UPLOAD_DELAY_SECONDS: 1.0,
+    SYNC_MIN_SECONDS: 10,
+    SYNC_MAX_SECONDS: 3600,
     THEME: "system",
     FONT_SIZE: 0,  # 0 = the system's size
     SPRINT_SOUND: True,
@@ -228,6 +241,33 @@ class Settings:
     @property
     def sync_interval_seconds(self) -> int:
         return self._int(SYNC_INTERVAL_SECONDS, minimum=15)
+
+    @property
+    def sync_active_seconds(self) -> int:
+        return self._int(SYNC_ACTIVE_SECONDS, minimum=1)
+
+    @property
+    def sync_battery_seconds(self) -> int:
+        return self._int(SYNC_BATTERY_SECONDS, minimum=1)
+
+    @property
+    def sync_full_seconds(self) -> int:
+        return self._int(SYNC_FULL_SECONDS, minimum=1)
+
+    @property
+    def sync_upload_delay_seconds(self) -> float:
+        """0 is allowed (upload at once); the scheduler caps it at 5 s."""
+        return max(0.0, float(self[SYNC_UPLOAD_DELAY_SECONDS]))
+
+    @property
+    def sync_min_seconds(self) -> int:
+        """The admin's floor for every poll interval (lock it under [managed])."""
+        return self._int(SYNC_MIN_SECONDS, minimum=1)
+
+    @property
+    def sync_max_seconds(self) -> int:
+        """The admin's ceiling for every poll interval (lock it under [managed])."""
+        return self._int(SYNC_MAX_SECONDS, minimum=1)
 
     @property
     def sync_parallelism(self) -> int:

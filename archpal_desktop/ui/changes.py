@@ -3,7 +3,9 @@
 The store announces what each committed write changed (core.cache.changes), on whichever
 thread wrote it; :class:`ChangeBridge` carries that to the UI thread as ``changed`` and, for the
 student's own writes, schedules their upload: one sync per burst of writes, UPLOAD_AFTER_MS
-after the first (a message saved offline is tried at once too, not at the next timer tick)."""
+after the first (a message saved offline is tried at once too, not at the next timer tick).
+The main window passes ``auto_upload=False``: its sync schedule (core/sync/schedule.py, driven
+by ui/sync_driver.py) listens to ``changed`` and owns every upload (issue 19)."""
 from __future__ import annotations
 
 import logging

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, 
 
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
-from archpal_desktop.ui import a11y, plain, theme
+from archpal_desktop.ui import a11y, live_refresh, plain, theme
 from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
@@ -27,6 +27,7 @@ from archpal_desktop.ui.search import SearchController, SearchResults
 from archpal_desktop.ui.shortcuts import keys
 from archpal_desktop.ui.sprint_controller import SprintController
 from archpal_desktop.ui.state import AppState
+from archpal_desktop.ui.sync_driver import SyncDriver
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
 from archpal_desktop.ui.tasks import Latest
 from archpal_desktop.ui.window_actions import WindowActions
@@ -66,10 +67,12 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
         self.sync.network_back.connect(self.replies.kick)
-        # every committed write: status bar, list row, and (the student's own) upload
-        self.changes = ChangeBridge(self.store, self)
+        # every committed write: status bar, list row; the student's own are uploaded by the
+        # one sync schedule (ui/sync_driver.py: polls, uploads, resume, network; issue 19)
+        self.changes = ChangeBridge(self.store, self, auto_upload=False)
         self.changes.changed.connect(self._cache_changed)
-        self.changes.upload_due.connect(lambda: self.sync.sync_now("change"))
+        self.sync_driver = SyncDriver(self.sync, self.changes, state.settings, self.tasks, self,
+                                      poll=start_sync)
         self.status.sync_requested.connect(lambda: self.sync.sync_now("user"))
         self.status.settings_requested.connect(self.open_settings)
         self.status.sign_in_requested.connect(self.sign_in_again)
@@ -524,9 +527,7 @@ class MainWindow(WindowActions, QMainWindow):
     def _sync_finished(self, result) -> None:
         changed = set(getattr(result, "changed", []) or [])
         if changed or getattr(result, "profile_pulled", False):
-            self.reload_conversations()
-            if self.current_cid in changed:
-                self.open_conversation(self.current_cid)
+            live_refresh.after_sync(self, changed)
         self.replies.kick()
 
     # -- geometry and closing ----------------------------------------------------------------------

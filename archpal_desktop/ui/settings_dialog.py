@@ -143,7 +143,7 @@ class SettingsDialog(QDialog):
         fl.addRow("Font size:", row(cfg.FONT_SIZE, self.font_size))
         sync = QGroupBox("Sync and data", self)
         fs = QFormLayout(sync)
-        fs.addRow("Sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
+        fs.addRow("In the background, sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
         dd = QWidget(self)
         dl = QHBoxLayout(dd)
         dl.setContentsMargins(0, 0, 0, 0)

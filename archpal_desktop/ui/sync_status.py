@@ -144,6 +144,7 @@ def run_niced(fn: Callable[[], object]) -> object:
 class SyncController(QObject):
     state_changed = Signal(object)          # SyncState
     sync_finished = Signal(object)          # SyncResult
+    sync_failed = Signal(object)            # the ArchPalError a sync ended with
     network_back = Signal()
 
     def __init__(self, tasks: TaskManager, store, settings, access: Callable[[], object],
@@ -161,6 +162,9 @@ class SyncController(QObject):
         self.state = SyncState(last_sync=float(last) if last else None)
         self._again = False
         self._task = None
+        #: ui.sync_driver.SyncDriver once it owns the scheduling: sync_now() asks it, and this
+        #: controller's own timers stay off (one scheduler; issue 19)
+        self.driver = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now("timer"))
         self.set_interval(settings.sync_interval_seconds)
@@ -174,7 +178,11 @@ class SyncController(QObject):
 
     def set_interval(self, seconds: int) -> None:
         seconds = max(15, int(seconds))
-        self.timer.start(seconds * 1000)
+        self.timer.setInterval(seconds * 1000)
+        if self.driver is None:
+            self.timer.start()
+        else:
+            self.driver.settings_changed()
 
     def _watch_network(self) -> None:
         """The OS tells us when the network returns (NetworkManager/glib); else we retry."""
@@ -200,21 +208,30 @@ class SyncController(QObject):
         return self._task is not None and self._task.running
 
     def sync_now(self, reason: str = "user") -> None:
+        if self.driver is not None:
+            self.driver.request(reason)
+            return
+        self.start(reason)
+
+    def start(self, reason: str = "user", *, probe: bool = False) -> None:
+        """Run one sync now (the driver's call; ``probe``: a poll that HEADs the index first)."""
         if self.running:
             self._again = True
             return
         log.info("sync (%s)", reason)
         self.retry_timer.stop()
-        self._set(syncing=True, done=0, total=0, phase="Connecting")
+        if not probe:   # a poll shows "Syncing" only once it finds something to do
+            self._set(syncing=True, done=0, total=0, phase="Connecting")
         store, access, sync_fn = self._store, self._access, self._sync_fn
         settings = GuiSyncSettings(self._settings)
 
         def work(report):
             # credentials may need the network (token renewal): never on the UI thread
             acc = access()
+            extra = {"probe": True} if probe else {}
             return run_niced(lambda: sync_fn(store, acc, settings,
                                              progress=lambda d, t, p: report((d, t, p)),
-                                             on_ready=lambda: settle_models_once(acc.session)))
+                                             on_ready=lambda: settle_models_once(acc.session), **extra))
 
         self._task = self._tasks.run_in_background(work, self._done, self._failed, self._progress)
 
@@ -228,7 +245,7 @@ class SyncController(QObject):
         if self._latest_progress is None or not self.running:
             return
         done, total, phase = self._latest_progress
-        self._set(done=int(done), total=int(total), phase=str(phase), online=True)
+        self._set(syncing=True, done=int(done), total=int(total), phase=str(phase), online=True)
 
     def _done(self, result) -> None:
         self._task = None
@@ -251,8 +268,9 @@ class SyncController(QObject):
         # offline is said once, by the connection label; other errors in words with an action
         self._set(syncing=False, online=False if offline else self.state.online,
                   error="" if offline else str(err), action=action_for(err))
-        if offline:
+        if offline and self.driver is None:
             self.retry_timer.start()
+        self.sync_failed.emit(err)
         self._follow_up()
 
     def _follow_up(self) -> None:
@@ -272,12 +290,16 @@ class SyncController(QObject):
     def mark_offline(self, err: ArchPalError) -> None:
         """Another part (the coach) met the network down: show it and retry on our timer."""
         self._set(online=False, error="", action=action_for(err))
-        if not self.running:
+        if self.driver is not None:
+            self.driver.went_offline()
+        elif not self.running:
             self.retry_timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
         self.retry_timer.stop()
+        if self.driver is not None:
+            self.driver.stop()
         if self._task is not None:
             self._task.cancel()
 

@@ -108,7 +108,7 @@ def test_settings_dialog(qtbot, make_window, state, tmp_path, monkeypatch):
     assert not dlg.model.isEnabled() and dlg.model.text() == "us.anthropic.claude-site-model"
     assert dlg.model.toolTip() == MANAGED
     dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
-    dlg.interval.setValue(300)
+    dlg.interval.setValue(600)
     # Test connection runs in a worker and reports each part in words
     dlg.test_button.click()
     qtbot.waitUntil(lambda: dlg.test_button.isEnabled() and "Coach model" in dlg.test_result.text(),
@@ -117,9 +117,10 @@ def test_settings_dialog(qtbot, make_window, state, tmp_path, monkeypatch):
     save(dlg, "settings")
     with qtbot.waitSignal(dlg.applied):
         dlg.save()
-    assert state.settings[cfg.THEME] == "dark" and state.settings[cfg.SYNC_INTERVAL_SECONDS] == 300
-    assert "sync_interval_seconds = 300" in state.settings.user_file.read_text()
-    assert w.sync.timer.interval() == 300_000
+    assert state.settings[cfg.THEME] == "dark" and state.settings[cfg.SYNC_INTERVAL_SECONDS] == 600
+    assert "sync_interval_seconds = 600" in state.settings.user_file.read_text()
+    assert w.sync.timer.interval() == 600_000
+    assert w.sync_driver.scheduler.intervals.background == 600   # the one schedule follows it
 
 
 def test_sign_in_dialog_screen(qtbot, settings):

@@ -108,6 +108,25 @@ class SyncEngine:
                       waiting=lambda: self.progress(0, 0, WAITING)):
             return self._sync()
 
+    def probe(self) -> SyncResult | None:
+        """A poll's first step (core/sync/schedule.py): one HEAD of the conversation index,
+        which the web app rewrites after every message. None: the index changed (or is new,
+        gone, or this cache has something waiting): a full sync is needed. Otherwise the
+        result of a sync that found nothing to do."""
+        if self.store.pending_upload_count():
+            return None
+        key = layout.index_key(self.sub)
+        known, _ = self.tables.state(key)
+        self.remote.reset_counts()
+        etag = self.remote.head(key)
+        if etag is None or known is None or etag != known:
+            return None
+        result = SyncResult(requests={**self.remote.counts(), "head": self.remote.requests["head"]})
+        result.finished_at = layout.now_ts()
+        self.store.kv_set("last_sync", result.finished_at)
+        self.store.kv_set("last_good_sync", result.finished_at)
+        return result
+
     def _sync(self) -> SyncResult:
         result = SyncResult()
         self.remote.reset_counts()
@@ -211,11 +230,20 @@ def make_remote(access: Any, settings: Any) -> Remote:
 
 
 def sync_once(store: Store, access: Any, settings: Any, progress: Progress | None = None,
-              on_ready: Callable[[], None] | None = None) -> SyncResult:
+              on_ready: Callable[[], None] | None = None, probe: bool = False) -> SyncResult:
     """One full sync of ``store`` with the user's S3 prefix. ``on_ready()`` is called once the
-    S3 client exists (botocore has loaded its models), before the first request."""
+    S3 client exists (botocore has loaded its models), before the first request. ``probe``: a
+    poll; the full sync runs only if the index changed or something here waits to go up."""
     remote = make_remote(access, settings)
     if on_ready is not None:
         on_ready()
     engine = SyncEngine(store, remote, progress=progress, parallelism=settings.sync_parallelism)
+    if probe:
+        found = engine.probe()
+        if found is not None:
+            return found
+        heads = remote.requests["head"]
+        result = engine.sync()
+        result.requests["head"] = heads   # the probe's HEAD, before the sync reset the counts
+        return result
     return engine.sync()

@@ -259,6 +259,15 @@ class Remote:
                 err.message = f"{key} is no longer in the bucket."
             raise err from exc
 
+    def head(self, key: str) -> str | None:
+        """The object's ETag, None when there is none (one HEAD: a GET-priced request)."""
+        self._check_key(key)
+        try:
+            with mapped(key=key):
+                return self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", "")
+        except NotFoundError:
+            return None
+
     def put(self, key: str, body: bytes, *, if_match: str | None = None,
             if_none_match: bool = False) -> str:
         """Conditional PUT; returns the new ETag. Raises ConflictError when the condition fails."""
