@@ -255,6 +255,18 @@ def markdown_plain(text: str) -> str:
     return "\n".join(ln for ln in lines if ln).strip()
 
 
+def card_name(role: str, timestamp_text: str, state: str | None) -> str:
+    """A message card's text, as focus reaches it: "Your message, 02 Dec 2026, 09:14" or
+    "ArchPal's reply, 02 Dec 2026, 09:15, Stopped" (who, when, state; the words are its text)."""
+    who = "Your message" if role == "user" else "ArchPal's reply"
+    return ", ".join(p for p in (who, timestamp_text, CARD_STATE_WORDS.get(state or "", "")) if p)
+
+
+#: a card's state as a screen reader hears it (the delegate's states, which include the ones the
+#: model derives: a question nobody answered, a question being answered)
+CARD_STATE_WORDS = {**STATE_WORDS, "unanswered": "no reply yet", "answering": "ArchPal is answering"}
+
+
 def message_speech(role: str, timestamp_text: str, content: str, local_state: str | None) -> str:
     """"ArchPal, 02 Dec 2026, 09:14: Start with your claim." (who, when, state, plain text)."""
     who = "You" if role == "user" else "ArchPal"

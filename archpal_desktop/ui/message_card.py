@@ -16,10 +16,15 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
 
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import markdown, theme
+from archpal_desktop.ui import a11y, markdown, theme
+from archpal_desktop.ui.timetext import time_text
 
 if TYPE_CHECKING:
     from archpal_desktop.ui.chat_view import ChatView
+
+
+#: what a card's text tells a screen-reader user after its name (the keys are also in F1)
+CARD_HELP = "Arrow keys read the message; Tab goes on to its buttons."
 
 
 class BubbleText(QTextBrowser):
@@ -102,7 +107,10 @@ class MessageCard(QWidget):
             self.text.setStyleSheet(
                 f"QTextBrowser#bubbleText {{ background: transparent; border: none; color: {fg}; "
                 f"selection-background-color: {sel.name()}; selection-color: {c.text if msg.role == 'user' else fg}; }}")
-            self.text.setAccessibleName("Your message" if msg.role == "user" else "ArchPal's reply")
+            # who and when in the name; the words themselves are the text (AT-SPI Text: read by
+            # word and line, as plain text: the rendered document, not its Markdown)
+            self.text.setAccessibleName(a11y.card_name(msg.role, time_text(msg.timestamp), state))
+            self.text.setAccessibleDescription(CARD_HELP)
             self._code_buttons(doc)
         focused = next((k for k, b in self.buttons.items() if b.hasFocus()), None)
         self._buttons(msg, state)
