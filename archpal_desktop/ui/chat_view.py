@@ -64,9 +64,12 @@ class ChatView(QListView):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.chat_model.rowsInserted.connect(self._rows_inserted)
         self.chat_model.modelReset.connect(self._model_reset)
+        self.chat_model.modelAboutToBeReset.connect(self._remember_focus)
+        self._refocus: tuple[str, str] | None = None   # (message id, part) a reset took focus from
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
-        a11y.current_item_on_focus(self, last=True, only_with_focus=False)
+        # AT-SPI calls the current message "focused": current only with focus (the selection stays)
+        a11y.current_item_on_focus(self, last=True)
         a11y.describe_when_empty(self, self.EMPTY_TEXT)
         a11y.reader_on_enter(self)
         self._cards_timer = QTimer(self, singleShot=True, interval=0)
@@ -130,6 +133,12 @@ class ChatView(QListView):
             self.doItemsLayout()
             self.scrollToBottom()
 
+    def _remember_focus(self) -> None:
+        # a reload deletes the cards: the keyboard goes back where it was once they are rebuilt
+        self._refocus = next(((m, sp) for m, c in self.cards.items() if (sp := c.focus_spot())), None)
+        if self._refocus is not None:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)   # not lost with the deleted widget
+
     def _model_reset(self) -> None:
         # the view deletes every editor on a reset; forget them and open the wanted ones again
         self.cards.clear()
@@ -174,9 +183,17 @@ class ChatView(QListView):
         self.delegate.highlight_id = None
         self.viewport().update()
 
-    def current_message(self) -> Message | None:
-        idx = self.currentIndex()
+    def current_message(self) -> Message | None:   # current, or (focus elsewhere) selected
+        idx = self._at_index()
         return idx.data(MessageRole) if idx.isValid() else None
+
+    def _at_index(self):
+        idx = self.currentIndex()
+        if not idx.isValid() and self.selectionModel() is not None:
+            chosen = self.selectionModel().selectedIndexes()
+            if chosen:
+                idx = chosen[0]
+        return idx
 
     def refresh_look(self) -> None:
         self.delegate.reset_caches()
@@ -197,7 +214,7 @@ class ChatView(QListView):
         def want(row: int) -> None:
             if 0 <= row < n and row not in rows:
                 rows.append(row)
-        cur = self.currentIndex()
+        cur = self._at_index()
         if cur.isValid():
             want(cur.row())
         if self._hover:
@@ -227,6 +244,12 @@ class ChatView(QListView):
             if idx.data(MessageRole).message_id not in self.cards:
                 self.openPersistentEditor(idx)
         self._chain_focus()
+        if self._refocus is not None:
+            mid, spot = self._refocus
+            self._refocus = None
+            card = self.cards.get(mid)
+            if card is not None and self.hasFocus():
+                card.restore_focus(spot)
         self.viewport().update()
 
     def _chain_focus(self) -> None:

@@ -237,6 +237,28 @@ class MessageCard(QWidget):
             x = max(0, g.meta.right() - meta_w - self.bar.width())
         self.bar.setGeometry(x, y, self.bar.sizeHint().width(), h)
 
+    def focus_spot(self) -> str | None:
+        """Which part of the card has the keyboard: "text", a button's key, "code<n>"."""
+        if self.text.hasFocus():
+            return "text"
+        spot = next((k for k, b in self.buttons.items() if b.hasFocus()), None)
+        return spot or next((f"code{i}" for i, b in enumerate(self.code_buttons) if b.hasFocus()), None)
+
+    def restore_focus(self, spot: str) -> bool:
+        if spot == "text":
+            w: QWidget | None = self.text if self.has_text else None
+        elif spot.startswith("code"):
+            i = int(spot[4:])
+            w = self.code_buttons[i] if i < len(self.code_buttons) else None
+        else:
+            w = self.buttons.get(spot)
+        if w is None or not w.isEnabled() or w.focusPolicy() == Qt.FocusPolicy.NoFocus:
+            w = self.text if self.has_text else next(iter(self.focusables()), None)
+        if w is None:
+            return False
+        w.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
     def focusables(self) -> list[QWidget]:
         out: list[QWidget] = [self.text] if self.has_text else []
         out += [b for b in self.code_buttons]

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.gui
 LABELLED_BY = 2   # AtspiRelationType
 #: names labels were given that hid their text ("error" on sign-in, the status bar's labels)
 HIDING_NAMES = {"error", "Connection", "Composer status", "Last sync", "Changes waiting to upload",
-                "Sync details", "Conversation title", "Sync problem", "Sign-in notice"}
+                "Sync details", "Conversation title", "Sync problem", "Sign-in notice", "Word count",
+                "Attachment problem"}
 SHOTS = Path("/work/shots/a11y")
 SAID: list[str] = []    # what Orca would say, collected for orca.txt
 #: a message card's text as focus reaches it: who, when (and a state)
@@ -216,8 +217,16 @@ def test_reply_is_announced_and_readable(reader):
                    for e in seen), "an announcement must not move focus"
     assert "focused" in a.states(a.find(win, role="text", name="Message to ArchPal"))
     chat = a.find(win, role="list", name="Conversation messages")
-    last = a.children(chat)[-1]
+    # the reply is announced as it ends; its saved state reaches the list a moment later (the
+    # window reloads the conversation when the run returns): "being written" goes
+    last = until(lambda: (n := a.children(chat)[-1]) and "being written" not in a.name(n) and n,
+                 what="the reply's final state in the list")
     assert re.match(r"ArchPal, \d\d \w{3} \d{4}, \d\d:\d\d: ", a.name(last)), a.name(last)
+    # and the run is over when the message box stops saying ArchPal is writing (Ask again is
+    # enabled, so in the Tab order, only then)
+    until(lambda: not any(a.role(n) == "label" and a.name(n).startswith("ArchPal is writing")
+                          for _d, n in a.walk(win)), what="the reply run finished")
+    a.drain(0.5)         # its card is rebuilt for the final state (a turn later)
     # back from the message box into the reply's card: its buttons, then its text
     names = []
     for _ in range(8):
@@ -257,6 +266,29 @@ def test_reply_is_announced_and_readable(reader):
     assert a.text_at(text_node, 0, 3).startswith("ArchPal, ")
     reader.kb.key("Escape")
     reader.frame("ArchPal main window")
+
+
+def test_search_hits_are_named(reader):
+    a = reader.a
+    win = reader.frame("ArchPal main window")
+    reader.kb.key("f", "Control_L")
+    until(lambda: (f := a.focused(win)) and a.name(f) == "Search conversations", what="search focused")
+    # one thing has focus: the message the reply test left current is not "focused" as well
+    focused = [a.name(n) for _d, n in a.walk(win) if "focused" in a.states(n)]
+    assert focused == ["Search conversations"], focused
+    reader.kb.type_text("urban parks")
+    results = a.find(win, role="list", name="Search results", wait=10)
+    names = until(lambda: [a.name(c) for c in a.children(results)], what="search hits")
+    # each hit: the conversation's title, the date, who wrote the match, and the words found
+    assert all(re.match(r".+, \d\d \w{3}( \d{4})?, (You|ArchPal): .*urban parks", n, re.I) for n in names), names
+    # Tab from the box reaches the hits (past New conversation), named the same way
+    got = tab_order(reader, 2)
+    assert got[0] == "New conversation" and got[1] in names, got
+    say(f"Searching: \"urban parks\" typed, Tab, Tab: \"{got[1]}\"")
+    reader.kb.key("f", "Control_L")       # back to the box, emptied: the conversations return
+    reader.kb.key("a", "Control_L")
+    reader.kb.key("BackSpace")
+    a.find(win, role="list", name="Conversations", wait=10)
 
 
 def test_settings(reader):
