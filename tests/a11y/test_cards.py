@@ -83,3 +83,28 @@ def test_every_part_of_a_card_shows_its_focus(qtbot, make_window, state, theme_m
     assert isinstance(f, QToolButton) and f.accessibleName() == "Copy the message" and in_sight(f, w.chat)
     assert colors.focus in colours(f)
     w.grab().save(str(SHOTS / f"card-your-button-focused-{mode}-{size[0]}x{size[1]}.png"))
+
+
+def test_the_keyboard_stays_on_the_reply_when_it_is_saved(qtbot, make_window, state, bedrock):
+    """Focus on a streaming reply's Stop button; the reply ends and the conversation reloads
+    (its cards are rebuilt): the keyboard is on that reply's text, not lost or elsewhere."""
+    from archpal_desktop.localstack.bedrock import Reply
+    bedrock.script(Reply(text=" ".join(f"word{i}" for i in range(120)), piece_size=8, delay=0.02))
+    w = make_window()
+    w.composer.edit.setFocus()
+    qtbot.waitUntil(w.composer.edit.hasFocus)
+    qtbot.keyClicks(w.composer.edit, "Help me plan my essay")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.replies.busy and w.chat.chat_model.last() is not None
+                    and w.chat.chat_model.last().local_state == "streaming", timeout=10000)
+    reply_id = w.chat.chat_model.last().message_id
+    qtbot.waitUntil(lambda: w.chat.card(reply_id) is not None and "stop" in w.chat.card(reply_id).buttons)
+    f = press(qtbot, Qt.Key.Key_Backtab, Shift)
+    assert isinstance(f, QToolButton) and f.accessibleName() == "Stop the reply", f.accessibleName()
+    qtbot.waitUntil(lambda: not w.replies.busy and w.chat.chat_model.message(reply_id) is not None
+                    and w.chat.chat_model.message(reply_id).local_state is None, timeout=15000)
+    qtbot.wait(200)     # the reload and the rebuilt cards
+    f = QApplication.focusWidget()
+    assert isinstance(f, BubbleText) and w.chat.card(reply_id) is not None and f is w.chat.card(reply_id).text, \
+        (type(f).__name__, f.accessibleName() if f else None)
+    assert f.accessibleName().startswith("ArchPal's reply, ") and in_sight(f, w.chat)
