@@ -65,6 +65,14 @@ def until(pred, timeout: float = 10.0, what: str = ""):
         time.sleep(0.05)
 
 
+def settle(a, quiet: float = 0.6, most: float = 6.0) -> None:
+    """Wait until the app has sent no event for ``quiet`` seconds (at most ``most``)."""
+    import time
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline and a.drain(quiet):
+        pass
+
+
 def label_of(a, n) -> str:
     """The label tied to ``n`` (a buddy); a group box that also labels it comes after."""
     names = [a.name(t) for t in a.relations(n).get(LABELLED_BY) or []]
@@ -146,8 +154,7 @@ def test_main_window(reader):
     online = a.find(status, role="label", name="● Online", wait=30)
     assert a.description(online) == "Connection"
     assert problems_in(a, win) == []
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / "tree-after.txt").write_text(a.dump(win) + "\n")
+    tree = a.dump(win)
     convs = a.find(win, role="list", name="Conversations")
     items = [a.name(c) for c in a.children(convs)]
     assert items and all(re.search(r", (1 message|\d+ messages)$", i) for i in items), items
@@ -190,6 +197,20 @@ def test_main_window(reader):
     else:
         raise AssertionError(f"Tab never left the messages: {buttons}")
     assert "Copy the message" in buttons or "Copy the reply" in buttons, buttons
+    # Qt lists only a list's rows as its children: the cards (a row's live widgets) are reached by
+    # focus, as Orca reaches them; the tree file shows them under the list, as Tab met them
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    card_lines = [f"          {a.role(card)} '{a.name(card)}' [text: {a.text(card)[:90]}] "
+                  f"(description: {a.description(card)})"]
+    card_lines += [f"          push button '{b}'" for b in buttons]
+    marker = "list 'Conversation messages'"
+    lines = tree.splitlines()
+    at = next(i for i, ln in enumerate(lines) if marker in ln)
+    end = at + 1
+    while end < len(lines) and lines[end].startswith(" " * (len(lines[at]) - len(lines[at].lstrip()) + 2)):
+        end += 1
+    lines[end:end] = ["        (a message card, reached with Tab from the list:)"] + card_lines
+    (SHOTS / "tree-after.txt").write_text("\n".join(lines) + "\n")
     # focus is in the message box now: the list's current item is no longer "focused"
     current = a.children(convs)[0]
     assert "selected" in a.states(current) and "focused" not in a.states(current)
@@ -226,18 +247,25 @@ def test_reply_is_announced_and_readable(reader):
     # enabled, so in the Tab order, only then)
     until(lambda: not any(a.role(n) == "label" and a.name(n).startswith("ArchPal is writing")
                           for _d, n in a.walk(win)), what="the reply run finished")
-    a.drain(0.5)         # its card is rebuilt for the final state (a turn later)
+    settle(a)            # its card is rebuilt for the final state, the upload's reload is done
     # back from the message box into the reply's card: its buttons, then its text
-    names = []
-    for _ in range(8):
-        a.drain()
-        reader.kb.key("Tab", "Shift_L")
-        name, node = reader.focused_node()
-        names.append(name)
-        if name.startswith("ArchPal's reply, "):
+    for attempt in range(2):
+        names = []
+        for _ in range(8):
+            a.drain()
+            reader.kb.key("Tab", "Shift_L")
+            name, node = reader.focused_node()
+            names.append(name)
+            if name.startswith("ArchPal's reply, "):
+                break
+        else:
+            raise AssertionError(f"Shift+Tab from the message box never reached the reply: {names}")
+        if "Ask again: another answer to the same question" in names or attempt:
             break
-    else:
-        raise AssertionError(f"Shift+Tab from the message box never reached the reply: {names}")
+        # Ask again is greyed (out of the Tab order) while a run is still winding down on a
+        # loaded machine: as a person would, wait a moment and go again from the message box
+        settle(a)
+        reader.kb.key("l", "Control_L")
     assert {"Copy the reply", "Ask again: another answer to the same question"} <= set(names), names
     assert CARD_NAME.match(name), name
     text = a.text(node)
