@@ -96,7 +96,10 @@ def clean_label_text(text: str) -> str:
 def label_for(text: str, field: QWidget, parent: QWidget | None = None) -> QLabel:
     """The visible label of ``field``: its buddy, and the field's accessible name.
 
-    A combo box or spin box is named by this label, not by its current value.
+    A combo box or spin box is named by this label, not by its current value. (On Linux Qt's
+    AT-SPI bridge reports a combo box's *value* as its name, as GTK does, whatever is set here;
+    the label reaches Orca through the labelled-by relation the buddy creates, which Orca speaks
+    first: "College year, combo box, Second Year". Windows and macOS use this name.)
     """
     label = QLabel(text, parent)
     label.setBuddy(field)
