@@ -19,7 +19,7 @@ from archpal_desktop.core.store import Message
 from archpal_desktop.ui import a11y, markdown, plain, theme
 from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate, time_text
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
-from archpal_desktop.ui.message_card import MessageCard
+from archpal_desktop.ui.message_card import KeepCardFocus, MessageCard
 
 __all__ = ["ChatView", "MessageDelegate", "STATE_TEXT"]
 
@@ -64,8 +64,7 @@ class ChatView(QListView):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.chat_model.rowsInserted.connect(self._rows_inserted)
         self.chat_model.modelReset.connect(self._model_reset)
-        self.chat_model.modelAboutToBeReset.connect(self._remember_focus)
-        self._refocus: tuple[str, str] | None = None   # (message id, part) a reset took focus from
+        self._keep_focus = KeepCardFocus(self)
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
         # AT-SPI calls the current message "focused": current only with focus (the selection stays)
@@ -132,12 +131,6 @@ class ChatView(QListView):
         if first > 0 and (self._stick or self._at_bottom()):
             self.doItemsLayout()
             self.scrollToBottom()
-
-    def _remember_focus(self) -> None:
-        # a reload deletes the cards: the keyboard goes back where it was once they are rebuilt
-        self._refocus = next(((m, sp) for m, c in self.cards.items() if (sp := c.focus_spot())), None)
-        if self._refocus is not None:
-            self.setFocus(Qt.FocusReason.OtherFocusReason)   # not lost with the deleted widget
 
     def _model_reset(self) -> None:
         # the view deletes every editor on a reset; forget them and open the wanted ones again
@@ -244,12 +237,7 @@ class ChatView(QListView):
             if idx.data(MessageRole).message_id not in self.cards:
                 self.openPersistentEditor(idx)
         self._chain_focus()
-        if self._refocus is not None:
-            mid, spot = self._refocus
-            self._refocus = None
-            card = self.cards.get(mid)
-            if card is not None and self.hasFocus():
-                card.restore_focus(spot)
+        self._keep_focus.restore()
         self.viewport().update()
 
     def _chain_focus(self) -> None:

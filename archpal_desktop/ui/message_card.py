@@ -300,3 +300,26 @@ class MessageCard(QWidget):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         event.ignore()
+
+
+class KeepCardFocus:
+    """A reload (model reset) deletes the view's cards, and the keyboard with them (Qt moved it
+    on to the message box): remember which card part had it, give it back once rebuilt."""
+
+    def __init__(self, view: "ChatView"):
+        self.view = view
+        self.spot: tuple[str, str] | None = None   # (message id, part)
+        view.chat_model.modelAboutToBeReset.connect(self.remember)
+
+    def remember(self) -> None:
+        self.spot = next(((m, sp) for m, c in self.view.cards.items() if (sp := c.focus_spot())), None)
+        if self.spot is not None:
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)   # not lost with the deleted widget
+
+    def restore(self) -> None:
+        if self.spot is None:
+            return
+        (mid, part), self.spot = self.spot, None
+        card = self.view.cards.get(mid)
+        if card is not None and self.view.hasFocus():   # the person has not gone elsewhere
+            card.restore_focus(part)
