@@ -95,7 +95,7 @@ def test_sign_in_screen(reader):
     assert problems_in(a, dlg) == []
     email = a.find(dlg, role="text", name="E-mail")
     heading = [a.name(n) for _d, n in a.walk(dlg) if a.role(n) == "label"][:2]
-    say(f"Opening the app: \"{a.name(dlg)}, dialog. {'. '.join(heading)}. {a.name(email)}, "
+    say(f"Opening the app: \"{a.name(dlg)}, dialog. {'. '.join(h.rstrip('.') for h in heading)}. {a.name(email)}, "
         f"{a.role(email)}, {a.description(email)}\"")
     password = a.find(dlg, role="text", name="Password")
     assert "focused" in a.states(email)
