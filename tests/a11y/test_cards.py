@@ -43,6 +43,7 @@ def test_every_part_of_a_card_shows_its_focus(qtbot, make_window, state, theme_m
     state.store.add_message(c.conversation_id, "user", "Help me plan my essay on urban parks")
     state.store.add_message(c.conversation_id, "assistant",
                             "# A plan\n\nStart with **your claim**, then the evidence.\n\n- one\n- two")
+    SHOTS.mkdir(parents=True, exist_ok=True)
     w = make_window()
     theme_manager.set_mode(mode)
     colors = theme.current()
