@@ -96,7 +96,10 @@ def clean_label_text(text: str) -> str:
 def label_for(text: str, field: QWidget, parent: QWidget | None = None) -> QLabel:
     """The visible label of ``field``: its buddy, and the field's accessible name.
 
-    A combo box or spin box is named by this label, not by its current value.
+    A combo box or spin box is named by this label, not by its current value. (On Linux Qt's
+    AT-SPI bridge reports a combo box's *value* as its name, as GTK does, whatever is set here;
+    the label reaches Orca through the labelled-by relation the buddy creates, which Orca speaks
+    first: "College year, combo box, Second Year". Windows and macOS use this name.)
     """
     label = QLabel(text, parent)
     label.setBuddy(field)
@@ -253,6 +256,18 @@ def markdown_plain(text: str) -> str:
                     | QTextDocument.MarkdownFeature.MarkdownNoHTML)
     lines = [ln.rstrip() for ln in doc.toPlainText().replace("\u2029", "\n").splitlines()]
     return "\n".join(ln for ln in lines if ln).strip()
+
+
+def card_name(role: str, timestamp_text: str, state: str | None) -> str:
+    """A message card's text, as focus reaches it: "Your message, 02 Dec 2026, 09:14" or
+    "ArchPal's reply, 02 Dec 2026, 09:15, Stopped" (who, when, state; the words are its text)."""
+    who = "Your message" if role == "user" else "ArchPal's reply"
+    return ", ".join(p for p in (who, timestamp_text, CARD_STATE_WORDS.get(state or "", "")) if p)
+
+
+#: a card's state as a screen reader hears it (the delegate's states, which include the ones the
+#: model derives: a question nobody answered, a question being answered)
+CARD_STATE_WORDS = {**STATE_WORDS, "unanswered": "no reply yet", "answering": "ArchPal is answering"}
 
 
 def message_speech(role: str, timestamp_text: str, content: str, local_state: str | None) -> str:

@@ -48,7 +48,9 @@ class SignOutDialog(QDialog):
 
         self.remove_data.toggled.connect(toggled)
         self.setMinimumWidth(460)
-        buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
+        # parented at once: a default set on a button outside the dialog is forgotten, and the
+        # dialog then made Cancel its default (Enter cancelled the sign-out)
+        buttons = QDialogButtonBox(QDialogButtonBox.Cancel, self)
         self.ok = buttons.addButton("Sign out", QDialogButtonBox.AcceptRole)
         self.ok.setObjectName("sign_out")
         self.ok.setDefault(True)

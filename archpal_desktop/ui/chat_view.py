@@ -19,7 +19,7 @@ from archpal_desktop.core.store import Message
 from archpal_desktop.ui import a11y, markdown, plain, theme
 from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate, time_text
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
-from archpal_desktop.ui.message_card import MessageCard
+from archpal_desktop.ui.message_card import KeepCardFocus, MessageCard
 
 __all__ = ["ChatView", "MessageDelegate", "STATE_TEXT"]
 
@@ -68,9 +68,11 @@ class ChatView(QListView):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.chat_model.rowsInserted.connect(self._rows_inserted)
         self.chat_model.modelReset.connect(self._model_reset)
+        self._keep_focus = KeepCardFocus(self)
         self._unhighlight = QTimer(self, singleShot=True, interval=2500)
         self._unhighlight.timeout.connect(self._clear_highlight)
-        a11y.current_item_on_focus(self, last=True, only_with_focus=False)
+        # AT-SPI calls the current message "focused": current only with focus (the selection stays)
+        a11y.current_item_on_focus(self, last=True)
         a11y.describe_when_empty(self, self.EMPTY_TEXT)
         a11y.reader_on_enter(self)
         self._cards_timer = QTimer(self, singleShot=True, interval=0)
@@ -178,8 +180,8 @@ class ChatView(QListView):
         self.delegate.highlight_id = None
         self.viewport().update()
 
-    def current_message(self) -> Message | None:
-        idx = self.currentIndex()
+    def current_message(self) -> Message | None:   # current, or (focus elsewhere) selected
+        idx = self._at_index()
         return idx.data(MessageRole) if idx.isValid() else None
 
     def sprint_offer_open(self, msg: Message) -> bool:
@@ -196,6 +198,14 @@ class ChatView(QListView):
             if card.msg is not None:
                 card.set_message(card.msg)
         self._cards_timer.start()
+
+    def _at_index(self):
+        idx = self.currentIndex()
+        if not idx.isValid() and self.selectionModel() is not None:
+            chosen = self.selectionModel().selectedIndexes()
+            if chosen:
+                idx = chosen[0]
+        return idx
 
     def refresh_look(self) -> None:
         self.delegate.reset_caches()
@@ -216,7 +226,7 @@ class ChatView(QListView):
         def want(row: int) -> None:
             if 0 <= row < n and row not in rows:
                 rows.append(row)
-        cur = self.currentIndex()
+        cur = self._at_index()
         if cur.isValid():
             want(cur.row())
         if self._hover:
@@ -246,6 +256,7 @@ class ChatView(QListView):
             if idx.data(MessageRole).message_id not in self.cards:
                 self.openPersistentEditor(idx)
         self._chain_focus()
+        self._keep_focus.restore()
         self.viewport().update()
 
     def _chain_focus(self) -> None:

@@ -62,13 +62,12 @@ class Composer(QWidget):
         self.hint.hide()
         self.error = QLabel(self)
         self.error.setObjectName("composerError")
-        self.error.setAccessibleName("Attachment problem")
-        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        a11y.value_label(self.error, "Attachment problem")   # the problem is read, not its name
         self.error.setWordWrap(True)
         self.error.hide()
         self.words = QLabel(self)
         self.words.setObjectName("muted")
-        self.words.setAccessibleName("Word count")
+        a11y.value_label(self.words, "Word count")   # reads "12 words", described as the count
 
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -275,7 +274,6 @@ class Composer(QWidget):
         if self.sprint_words is not None:   # a writing sprint is running (ui/sprint_controller.py)
             label += f"  ·  {self.sprint_words:,} this sprint"
         self.words.setText(label)
-        self.words.setAccessibleDescription(label)
 
     sprint_words: int | None = None
 

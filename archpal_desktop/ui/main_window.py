@@ -177,7 +177,8 @@ class MainWindow(WindowActions, QMainWindow):
         # Tab order: search -> new -> list -> messages -> composer -> send
         QWidget.setTabOrder(self.search_box, self.new_button)
         QWidget.setTabOrder(self.new_button, self.conversations)
-        QWidget.setTabOrder(self.conversations, self.chat)
+        QWidget.setTabOrder(self.conversations, self.results)   # the hits, where the list was
+        QWidget.setTabOrder(self.results, self.chat)
         QWidget.setTabOrder(self.chat, self.composer.edit)
         QWidget.setTabOrder(self.composer.edit, self.composer.send_button)
 

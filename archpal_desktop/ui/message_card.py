@@ -16,11 +16,21 @@ from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
 
 from archpal_desktop.core.store import Message
-from archpal_desktop.ui import markdown, theme
+from archpal_desktop.ui import a11y, markdown, theme
 from archpal_desktop.ui.chat_model import sprint_line
+from archpal_desktop.ui.timetext import time_text
 
 if TYPE_CHECKING:
     from archpal_desktop.ui.chat_view import ChatView
+
+
+RING = 2   # the focus ring's width round a card's text
+#: the buttons' words in a narrow window (their accessible names and tooltips stay whole)
+SHORT = {"copy_md": "Markdown", "ask_again": "Again", "edit": "Edit", "ask_now": "Answer",
+         "show_all": "All", "continue": "Go on"}
+
+#: what a card's text tells a screen-reader user after its name (the keys are also in F1)
+CARD_HELP = "Arrow keys read the message; Tab goes on to its buttons."
 
 
 class BubbleText(QTextBrowser):
@@ -101,10 +111,19 @@ class MessageCard(QWidget):
             c = theme.current()
             fg = c.user_text if msg.role == "user" else c.text
             sel = QColor(c.highlight if msg.role != "user" else "#ffffff")
+            # the focus ring round the words, inside the bubble: the theme's focus colour on a
+            # reply, the student's text colour on their own bubble (the focus colour is too close
+            # to it there); a transparent ring otherwise, so focus never moves the text
+            ring = c.user_text if msg.role == "user" else c.focus
             self.text.setStyleSheet(
-                f"QTextBrowser#bubbleText {{ background: transparent; border: none; color: {fg}; "
-                f"selection-background-color: {sel.name()}; selection-color: {c.text if msg.role == 'user' else fg}; }}")
-            self.text.setAccessibleName("Your message" if msg.role == "user" else "ArchPal's reply")
+                f"QTextBrowser#bubbleText {{ background: transparent; border: {RING}px solid transparent; "
+                f"border-radius: 4px; padding: 1px; color: {fg}; "
+                f"selection-background-color: {sel.name()}; selection-color: {c.text if msg.role == 'user' else fg}; }}"
+                f"QTextBrowser#bubbleText:focus {{ border-color: {ring}; }}")
+            # who and when in the name; the words themselves are the text (AT-SPI Text: read by
+            # word and line, as plain text: the rendered document, not its Markdown)
+            self.text.setAccessibleName(a11y.card_name(msg.role, time_text(msg.timestamp), state))
+            self.text.setAccessibleDescription(CARD_HELP)
             self._code_buttons(doc)
         focused = next((k for k, b in self.buttons.items() if b.hasFocus()), None)
         self._buttons(msg, state)
@@ -220,23 +239,63 @@ class MessageCard(QWidget):
         delegate = self.view.delegate
         g = delegate.geometry(QRect(0, 0, self.width(), max(self.height(), 1)), self.msg)
         if self.has_text:
-            self.text.setGeometry(g.text)
+            pad = RING + 1            # the ring and its padding sit round the laid-out text
+            self.text.setGeometry(g.text.adjusted(-pad, -pad, pad, pad))
             doc = self.text.document()
             lay = doc.documentLayout()
             for b in self.code_buttons:
                 block = doc.findBlockByNumber(int(b.property("block")))
                 r = lay.blockBoundingRect(block)
                 b.move(max(0, g.text.width() - b.width() - 2), int(r.top()) + 1)
-        self.bar.adjustSize()
         fm = QFontMetrics(delegate.small)
         meta_w = fm.horizontalAdvance(delegate.meta_text(self.msg)) + 12
-        h = self.bar.sizeHint().height()
+        # beside the message's who-and-when; in a narrow window with short words, and if even
+        # those do not fit, over the painted line (on the window colour) rather than cut off
+        # past the edge, where a focused button would be out of sight
+        for compact in (False, True):
+            self._compact(compact)
+            w, h = self.bar.sizeHint().width(), self.bar.sizeHint().height()
+            if self.msg.role == "assistant":
+                x = g.meta.left() + meta_w
+                fits = x + w <= self.width()
+            else:
+                x = g.meta.right() - meta_w - w
+                fits = x >= 0
+            if fits:
+                break
+        x = max(0, min(x, self.width() - w))
+        self.bar.setAutoFillBackground(not fits)
         y = g.meta.top() + (g.meta.height() - h) // 2
-        if self.msg.role == "assistant":
-            x = g.meta.left() + meta_w
+        self.bar.setGeometry(x, y, w, h)
+
+    def _compact(self, on: bool) -> None:
+        for key, b in self.buttons.items():
+            full = b.property("full_text") or b.text()
+            b.setProperty("full_text", full)
+            b.setText(SHORT.get(key, full) if on else full)
+        self.bar.adjustSize()
+
+    def focus_spot(self) -> str | None:
+        """Which part of the card has the keyboard: "text", a button's key, "code<n>"."""
+        if self.text.hasFocus():
+            return "text"
+        spot = next((k for k, b in self.buttons.items() if b.hasFocus()), None)
+        return spot or next((f"code{i}" for i, b in enumerate(self.code_buttons) if b.hasFocus()), None)
+
+    def restore_focus(self, spot: str) -> bool:
+        if spot == "text":
+            w: QWidget | None = self.text if self.has_text else None
+        elif spot.startswith("code"):
+            i = int(spot[4:])
+            w = self.code_buttons[i] if i < len(self.code_buttons) else None
         else:
-            x = max(0, g.meta.right() - meta_w - self.bar.width())
-        self.bar.setGeometry(x, y, self.bar.sizeHint().width(), h)
+            w = self.buttons.get(spot)
+        if w is None or not w.isEnabled() or w.focusPolicy() == Qt.FocusPolicy.NoFocus:
+            w = self.text if self.has_text else next(iter(self.focusables()), None)
+        if w is None:
+            return False
+        w.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     def focusables(self) -> list[QWidget]:
         out: list[QWidget] = [self.text] if self.has_text else []
@@ -250,3 +309,26 @@ class MessageCard(QWidget):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         event.ignore()
+
+
+class KeepCardFocus:
+    """A reload (model reset) deletes the view's cards, and the keyboard with them (Qt moved it
+    on to the message box): remember which card part had it, give it back once rebuilt."""
+
+    def __init__(self, view: "ChatView"):
+        self.view = view
+        self.spot: tuple[str, str] | None = None   # (message id, part)
+        view.chat_model.modelAboutToBeReset.connect(self.remember)
+
+    def remember(self) -> None:
+        self.spot = next(((m, sp) for m, c in self.view.cards.items() if (sp := c.focus_spot())), None)
+        if self.spot is not None:
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)   # not lost with the deleted widget
+
+    def restore(self) -> None:
+        if self.spot is None:
+            return
+        (mid, part), self.spot = self.spot, None
+        card = self.view.cards.get(mid)
+        if card is not None and self.view.hasFocus():   # the person has not gone elsewhere
+            card.restore_focus(part)

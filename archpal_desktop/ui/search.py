@@ -55,8 +55,12 @@ class SearchModel(QAbstractListModel):
         hit = self.hits[index.row()]
         if role == HitRole:
             return hit
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return f"{hit.title}: {hit.snippet_text}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            # as the row shows it: the conversation, the message's date, who wrote the match
+            who = "You" if hit.role == "user" else "ArchPal"
+            return ", ".join(p for p in (hit.title, date_text(hit.timestamp)) if p) + f", {who}: {hit.snippet_text}"
         return None
 
     def set_hits(self, hits: list) -> None:

@@ -82,6 +82,10 @@ class ScreenReader:
 
     def focused_name(self, timeout: float = 5.0) -> str:
         """After a key: the next object that gains focus, as Orca hears about it."""
+        return self.focused_node(timeout)[0]
+
+    def focused_node(self, timeout: float = 5.0):
+        """After a key: (name, node) of where focus settles, as Orca hears about it."""
         def gained(e) -> bool:
             if not (e.kind == "Object:StateChanged" and e.detail == "focused" and e.args[0] == 1):
                 return False
@@ -99,10 +103,10 @@ class ScreenReader:
             if self.a.role(ev.source) == "list":   # Orca speaks the list's focused item
                 for item in self.a.children(ev.source):
                     if "focused" in self.a.states(item):
-                        return self.a.name(item)
+                        return self.a.name(item), item
         except RuntimeError:
             pass
-        return ev.text
+        return ev.text, ev.source
 
     def go_offline(self) -> None:
         self.proc.send_signal(signal.SIGUSR1)

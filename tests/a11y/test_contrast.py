@@ -40,6 +40,13 @@ PAIRS = [
     ("focus ring on the window", "focus", "window", 3.0), ("focus ring on a field", "focus", "base", 3.0),
     ("focus ring by a reply", "focus", "reply_bubble", 3.0), ("field border", "field_border", "base", 3.0),
     ("invalid field border", "error", "base", 3.0),
+    # the message cards: the ring round a reply's words (inside its bubble), round the student's
+    # own words (their text colour: the focus colour is too close to their bubble), the card's
+    # buttons on the window, a selection inside a reply
+    ("focus ring round a reply's text", "focus", "reply_bubble", 3.0),
+    ("focus ring round the student's text", "user_text", "user_bubble", 3.0),
+    ("focus ring round a waiting message's text", "user_text", "waiting_bubble", 3.0),
+    ("message buttons", "text", "window", 4.5), ("selected words in a reply", "text", "highlight", 4.5),
 ]
 
 

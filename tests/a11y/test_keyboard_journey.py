@@ -2,8 +2,9 @@
 
 Every key goes to the widget that has focus, as a keyboard's do; dialogs are answered the same
 way (a timer types into whatever modal dialog is up). An application-wide filter fails the test
-on any mouse event. Two steps wait for features other teams are building, and say so:
-``WAITING_FOR`` below (they run as soon as the feature's action exists).
+on any mouse event. Two steps wait for features "feedback" is building, and say so (TODO): Undo
+after a delete (``WAITING_FOR``: it runs as soon as the action exists) and Export all my data (broken
+from the menu on main).
 """
 from __future__ import annotations
 
@@ -23,15 +24,15 @@ from archpal_desktop.ui.auth_dialog import AuthDialog, SignOutDialog
 from archpal_desktop.ui.profile_form import ProfileForm
 from archpal_desktop.ui.settings_dialog import SettingsDialog
 from archpal_desktop.ui.tasks import TaskManager
+from tests.a11y.app_main import _focus_new_windows_class
 
-pytestmark = [pytest.mark.gui, pytest.mark.skip(
-    reason="unfinished at the deadline: the run hangs offscreen (first step not yet diagnosed); "
-           "the AT-SPI suite drives sign-in, profile, send, reply, settings and offline by keyboard")]
+pytestmark = [pytest.mark.gui]
 
 #: steps of the issue's journey whose feature is not on main yet (run when the action exists)
 WAITING_FOR = {
-    "ask again": "action_ask_again",      # the message's own "Ask again" (chat-content); Retry works
-    "undo delete": "action_undo",         # undo after delete (chat-ui)
+    # TODO(feedback): delete + Undo is being rebuilt as a toast by "feedback"; once it lands,
+    # drive its Undo by keyboard here (the step below looks for this action and runs then)
+    "undo delete": "action_undo",
 }
 Ctrl, Shift, Alt = (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier,
                     Qt.KeyboardModifier.AltModifier)
@@ -63,8 +64,10 @@ class Keys:
                 or QApplication.activeModalWidget() or QApplication.activeWindow())
 
     def press(self, key, mod=Qt.KeyboardModifier.NoModifier) -> None:
+        # after a dialog closes the window below takes the keyboard back a moment later (a
+        # person waits for it too): wait for it rather than press into nothing
+        self.qtbot.waitUntil(lambda: self.target() is not None, timeout=3000)
         target = self.target()
-        assert target is not None, "no widget has the keyboard"
         self.qtbot.keyClick(target, key, mod)
 
     def type(self, text: str) -> None:
@@ -90,7 +93,12 @@ class Dialogs:
         if dlg is None or not self.todo or dlg.property("answered"):
             return
         kind, answer = self.todo[0]
-        if isinstance(dlg, kind) and dlg.isVisible():
+        # a dialog is shown a moment before it is the active window with a focused field: keys
+        # typed before that went to the dialog itself and were lost, and exec() never returned
+        # (the "hang offscreen": the sign-in dialog waited forever with its fields empty)
+        focus = QApplication.focusWidget()
+        ready = QApplication.activeWindow() is dlg and focus is not None and (focus is dlg or dlg.isAncestorOf(focus))
+        if isinstance(dlg, kind) and dlg.isVisible() and ready:
             dlg.setProperty("answered", True)
             self.todo.pop(0)
             self.done.append(kind.__name__)
@@ -102,6 +110,11 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
     tasks = TaskManager()
     keys, dialogs, mouse = Keys(qtbot), Dialogs(), NoMouse()
     qapp.installEventFilter(mouse)
+    # offscreen has no window manager: when a dialog closes nothing gives the window below the
+    # keyboard back, and every later key went nowhere. The AT-SPI app's stand-in for a window
+    # manager does that (and activates a newly shown window), as a desktop would.
+    wm = _focus_new_windows_class()(qapp)
+    qapp.installEventFilter(wm)
     w = None
     try:
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -159,17 +172,25 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
         qtbot.waitUntil(lambda: not w.replies.busy and w.chat.chat_model.last().local_state == "failed",
                         timeout=10000)
 
-        # -- retry the stopped reply from the message itself: Menu key, then the menu ----------
-        keys.press(Qt.Key.Key_Backtab, Shift)        # from the message box back to the messages
-        qtbot.waitUntil(w.chat.hasFocus)
-        keys.press(Qt.Key.Key_End)
-        assert w.chat.current_message().local_state == "failed"
-        QTimer.singleShot(200, lambda: (keys.press(Qt.Key.Key_Down), keys.press(Qt.Key.Key_Return)))
-        keys.press(Qt.Key.Key_Menu)                  # Copy message, Retry reply
-        qtbot.waitUntil(lambda: w.chat.chat_model.last().content == "A **complete** answer."
-                        and w.chat.chat_model.last().local_state is None, timeout=10000)
-        if WAITING_FOR["ask again"] in {a.objectName() for a in w.findChildren(type(w.act_new))}:
-            pass   # when chat-content lands "Ask again", drive it here by its key
+        # -- ask again, from the stopped reply's own card: Shift+Tab back from the message box
+        # to its "Ask again" button, Space presses it ----------------------------------------
+        stopped_id = w.chat.chat_model.last().message_id
+        assert w.chat.delegate.state(w.chat.chat_model.last()) == "stopped"
+        reached = []
+        for _ in range(10):
+            keys.press(Qt.Key.Key_Backtab, Shift)
+            focus = QApplication.focusWidget()
+            reached.append(focus.accessibleName() if focus is not None else "")
+            if reached[-1].startswith("Ask again"):
+                break
+        assert reached[-1].startswith("Ask again"), reached
+        assert w.chat.isAncestorOf(focus) and focus.isVisible() and focus.width() > 0
+        keys.press(Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: (m := w.chat.chat_model.last()) is not None and m.message_id != stopped_id
+                        and m.content == "A **complete** answer." and m.local_state is None
+                        and not w.replies.busy, timeout=10000)
+        # both answers are kept: the card offers the switch between them
+        assert len(w.chat.chat_model.alternatives(w.chat.chat_model.last())) == 2
 
         # -- search and open a hit --------------------------------------------------------------
         keys.press(Qt.Key.Key_F, Ctrl)
@@ -203,7 +224,7 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
         keys.press(Qt.Key.Key_Delete)
         qtbot.waitUntil(lambda: w.conversations.conv_model.conversation(hit_cid) is None, timeout=5000)
         undo = next((a for a in w.findChildren(type(w.act_new)) if a.objectName() == WAITING_FOR["undo delete"]), None)
-        if undo is not None:   # chat-ui's undo: the deleted conversation comes back
+        if undo is not None:   # TODO(feedback): its Undo toast; the deleted conversation comes back
             keys.press(Qt.Key.Key_Z, Ctrl)
             qtbot.waitUntil(lambda: w.conversations.conv_model.conversation(hit_cid) is not None, timeout=5000)
 
@@ -215,9 +236,15 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
             keys.type(str(target))
             keys.press(Qt.Key.Key_Return)
         dialogs.expect(QFileDialog, save_as)
+        open_title = w.title_label.text()
+        assert open_title
         keys.press(Qt.Key.Key_E, Ctrl | Shift)
-        qtbot.waitUntil(target.exists, timeout=10000)
-        assert "complete" in target.read_text() or target.stat().st_size > 0
+        qtbot.waitUntil(lambda: target.exists() and open_title in target.read_text(), timeout=10000)
+
+        # TODO(feedback): "Export all my data" (File, Alt+F then "a") is being fixed by
+        # "feedback": on main the menu item passes QAction's checked flag as the folder and fails
+        # (TypeError in window_actions.export_all). Once it lands, drive it here: Alt+F, "a",
+        # answer its folder dialog by typing a folder and Enter, wait for archpal-export/*.json.
 
         # -- settings: Ctrl+, opens them with focus in the first field; Escape closes ------------
         seen_focus = []
@@ -229,8 +256,12 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
 
         # -- sign out: Alt+F opens File, "o" is Sign out; Enter confirms -----------------------
         dialogs.expect(SignOutDialog, lambda dlg: keys.press(Qt.Key.Key_Return))
-        QTimer.singleShot(150, lambda: keys.press(Qt.Key.Key_O))
         keys.press(Qt.Key.Key_F, Alt)
+        qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None
+                        and QApplication.activePopupWidget().isVisible(), timeout=3000)
+        menu = QApplication.activePopupWidget()
+        assert "Sign &out" in [a.text() for a in menu.actions()]
+        keys.press(Qt.Key.Key_O)                     # runs the sign-out dialog, answered above
         qtbot.waitUntil(lambda: not w.isVisible(), timeout=15000)
         assert not session.signed_in
         assert dialogs.todo == [] and dialogs.done == ["AuthDialog", "ProfileForm", "QInputDialog", "QMessageBox",
@@ -238,6 +269,7 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
         assert mouse.seen == [], "the journey used the mouse"
     finally:
         qapp.removeEventFilter(mouse)
+        qapp.removeEventFilter(wm)
         dialogs.timer.stop()
         if w is not None:
             w.close()
