@@ -100,7 +100,9 @@ def _first_sync(state: AppState) -> None:
 
 
 def _need_profile(state: AppState, parent=None) -> bool:
-    """After the first sign-in: the profile form (ui/profile_form.py); False if cancelled."""
+    """After the first sign-in: the profile form (ui/profile_form.py). Esc or closing it says
+    why the profile is needed and goes back to it; False only when the student chose to sign
+    out there (the caller signs them out: never a silent exit)."""
     if state.store.get_profile():
         return True
     if state.access is not None:
@@ -109,7 +111,16 @@ def _need_profile(state: AppState, parent=None) -> bool:
             return True
     from archpal_desktop.ui.profile_form import ProfileForm
     form = ProfileForm(state.store, email=state.email, tasks=state.tasks, parent=parent)
-    return _run_modal(form)
+    _run_modal(form)
+    return bool(state.store.get_profile())
+
+
+def sign_out_from_profile(state: AppState) -> None:
+    """The student chose "Sign out" on the first-run profile form."""
+    try:
+        wait_for(state.tasks, lambda: state.auth.sign_out(global_=True, remove_data=False))
+    except Exception as exc:  # signing out locally always works; say what did not
+        plain.warning(None, f"Signed out on this computer only.\n\n{map_exception(exc)}")
 
 
 def resolve_user(ctx, settings, tasks: TaskManager) -> tuple[str, str, Any, Any] | None:
@@ -207,6 +218,7 @@ def run_app(ctx) -> int:
         if state is None:
             return 0
         if state.auth is not None and not _need_profile(state):
+            sign_out_from_profile(state)   # chosen on the form; it said why the profile is needed
             return 0
         from archpal_desktop.ui.main_window import MainWindow
         window = MainWindow(state)

@@ -10,8 +10,8 @@ import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, QLabel,
-                               QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QMainWindow, QPushButton, QSplitter,
                                QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget)
 
 from archpal_desktop import APP_NAME
@@ -21,6 +21,7 @@ from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
 from archpal_desktop.ui.composer import Composer
+from archpal_desktop.ui.conversation_actions import DeleteWithUndo, ask_title
 from archpal_desktop.ui.conversation_list import ConversationList
 from archpal_desktop.ui.reply_runner import ReplyController, connect_chat
 from archpal_desktop.ui.search import SearchController, SearchResults
@@ -28,6 +29,7 @@ from archpal_desktop.ui.shortcuts import keys
 from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
 from archpal_desktop.ui.tasks import Latest
+from archpal_desktop.ui.toast import CoachErrorCard, Toast
 from archpal_desktop.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
         self.sync.network_back.connect(self.replies.kick)
+        from archpal_desktop.ui.coach_state import CoachState
+        self.coach = CoachState(self)   # the coach's reachability and errors, apart from sync
+        self.deleting = DeleteWithUndo(self)
         # every committed write: status bar, list row, and (the student's own) upload
         self.changes = ChangeBridge(self.store, self)
         self.changes.changed.connect(self._cache_changed)
@@ -89,6 +94,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync.refresh_pending()
         if start_sync:
             QTimer.singleShot(0, self, self._start)
+        self.composer.edit.setFocus()   # a student opens the window to write
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -140,7 +146,14 @@ class MainWindow(WindowActions, QMainWindow):
         lay.setSpacing(0)
         lay.addLayout(head)
         lay.addWidget(self.chat, 1)
+        self.coach_card = CoachErrorCard(center)   # where the reply would have been
+        card_row = QHBoxLayout()
+        card_row.setContentsMargins(14, 0, 14, 6)
+        card_row.addWidget(self.coach_card, 3)
+        card_row.addStretch(1)
+        lay.addLayout(card_row)
         lay.addWidget(self.composer)
+        self.toast = Toast(center, self.chat)      # every confirmation, over the chat's foot
 
         self.companion_panel = QFrame(self)
         self.companion_panel.setObjectName("companionPanel")
@@ -173,6 +186,8 @@ class MainWindow(WindowActions, QMainWindow):
         QWidget.setTabOrder(self.chat, self.composer.edit)
         QWidget.setTabOrder(self.composer.edit, self.composer.send_button)
 
+        from archpal_desktop.ui.search_keys import SearchKeys
+        self._search_keys = SearchKeys(self)   # Esc clears, Down enters the results
         self.search_box.textChanged.connect(self._search_changed)
         self.search_box.returnPressed.connect(self._open_first_hit)
         self.new_button.clicked.connect(self.new_conversation)
@@ -196,7 +211,9 @@ class MainWindow(WindowActions, QMainWindow):
         if name:
             act.setShortcuts(keys(name))
             act.setObjectName(f"action_{name}")
-        act.triggered.connect(slot)
+        act.setCheckable(checkable)
+        # triggered(bool) must not reach a slot's optional argument (export_all(folder) got False)
+        act.triggered.connect(slot if checkable else (lambda _checked=False, run=slot: run()))
         menu.addAction(act)
         return act
 
@@ -244,9 +261,13 @@ class MainWindow(WindowActions, QMainWindow):
             raise AuthExpiredError("You are not signed in.", "Sign in to sync.")
         return self.state.access()
 
-    def flash(self, text: str, ms: int = 4000) -> None:
-        self.statusBar().showMessage(text, ms)
-        a11y.announce(self.statusBar(), text, repeat=True)
+    def flash(self, text: str, ms: int = 5000, *, error: bool = False) -> None:
+        """A confirmation the student sees and hears: the toast over the chat (ui/toast.py)."""
+        self.toast.show_message(text, ms, error=error)
+        self.status_message.emit(text)
+
+    def flash_action(self, text: str, action: str, *, on_action, on_expire) -> None:
+        self.toast.show_message(text, action=action, on_action=on_action, on_expire=on_expire)
         self.status_message.emit(text)
 
     def _error(self, what: str):
@@ -266,6 +287,7 @@ class MainWindow(WindowActions, QMainWindow):
         def shown(convs) -> None:
             # decided now, not when asked: the student may have moved on meanwhile
             keep = self.current_cid or select
+            convs = [c for c in convs if c.conversation_id not in self.deleting.hidden]
             self.conversations.conv_model.set_conversations(convs)
             self.side_stack.setCurrentWidget(self.conversations if convs or self.search_box.text()
                                              else self.empty_list)
@@ -331,10 +353,9 @@ class MainWindow(WindowActions, QMainWindow):
         conv = self.conversations.conv_model.conversation(cid) if cid else None
         if conv is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename conversation", "New title:",
-                                         QLineEdit.EchoMode.Normal, conv.title)
-        if ok and title.strip():
-            self.apply_rename(cid, title.strip())
+        title = ask_title(self, conv.title)
+        if title:
+            self.apply_rename(cid, title)
 
     def apply_rename(self, cid: str, title: str) -> None:
         store = self.store
@@ -352,33 +373,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.tasks.run_db(work, done, self._error("Renaming"))
 
     def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:
-        conv = self.conversations.conv_model.conversation(cid) if cid else None
-        if conv is None:
-            return
-        if confirm:
-            answer = plain.question(
-                self, title="Delete conversation", buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                default=QMessageBox.StandardButton.Cancel, text=f"Delete “{conv.title}”?\n\nIt is removed from this computer and, at the next sync, "
-                "from your ArchPal account everywhere.")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        store = self.store
-
-        def done(_r) -> None:
-            model = self.conversations.conv_model
-            row = model.row_of(cid)
-            model.remove(cid)
-            if cid == self.current_cid:
-                self.current_cid = None
-                self.chat.show_messages(None, [])
-                self.title_label.setText("")
-                if model.rowCount():
-                    self.conversations.setCurrentIndex(model.index(min(row, model.rowCount() - 1)))
-                else:
-                    self.side_stack.setCurrentWidget(self.empty_list)
-                    self.composer.load_draft("")
-            self.flash(f"Deleted “{conv.title}”.")
-        self.tasks.run_db(lambda: store.delete_conversation(cid), done, self._error("Deleting"))
+        self.deleting.request(cid, confirm=confirm)   # Undo in the toast before it is written
 
     def _save_draft(self, text: str) -> None:
         cid, store = self.current_cid, self.store
@@ -402,8 +397,7 @@ class MainWindow(WindowActions, QMainWindow):
         r.reply_delta.connect(self._reply_delta)
         r.reply_done.connect(self._reply_done)
         r.run_finished.connect(self._run_finished)
-        r.offline.connect(self._replies_offline)
-        r.error.connect(lambda words: self.flash(words, 8000))
+        r.error.connect(lambda words: self.flash(words, 8000, error=True))
 
     def _show_list(self) -> None:
         if not self.search_box.text().strip():
@@ -424,6 +418,7 @@ class MainWindow(WindowActions, QMainWindow):
             self.conversations.select(conv.conversation_id)
             self.conversations.blockSignals(False)
             self.title_label.setText(conv.title)
+            self.setWindowTitle(f"{conv.title} — {APP_NAME}")
         else:
             self.chat.append_message(msg)
             self.conversations.select(conv.conversation_id)
@@ -460,16 +455,16 @@ class MainWindow(WindowActions, QMainWindow):
         if result.answered:
             if not self.isActiveWindow():
                 self.notify("ArchPal answered", "A reply to your message has arrived.")
-        if result.waiting and result.offline:
+        from archpal_desktop.core.errors import OfflineError
+        unreachable = isinstance(result.error, OfflineError)
+        if result.waiting and unreachable and self.sync.state.online is False:
             self.composer.set_notice("Offline: your messages are saved here and ArchPal answers "
                                      "them when a connection is back.")
+        elif result.waiting and unreachable:
+            self.composer.set_notice("ArchPal can't be reached right now: your messages are saved "
+                                     "here and it answers them when it is back.")
         elif not result.waiting:
             self.composer.set_notice("")
-
-    def _replies_offline(self, words: str) -> None:
-        from archpal_desktop.core.errors import OfflineError
-        self.sync.mark_offline(OfflineError())
-        self.flash("Saved. ArchPal will answer when a connection is back.", 6000)
 
     def reload_current(self) -> None:
         cid, store = self.current_cid, self.store
@@ -522,7 +517,7 @@ class MainWindow(WindowActions, QMainWindow):
             self.reload_conversations()
             if self.current_cid in changed:
                 self.open_conversation(self.current_cid)
-        self.replies.kick()
+        self.coach.after_sync()   # not while the coach is known unreachable: its own timer retries
 
     # -- geometry and closing ----------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -542,6 +537,8 @@ class MainWindow(WindowActions, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.composer.flush_draft()
+        self.toast.dismiss()    # a delete waiting behind Undo is written now
+        self.coach.stop()
         self.save_geometry()
         self.sync.stop()
         self.replies.stop()

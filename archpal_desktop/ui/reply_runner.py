@@ -18,7 +18,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from archpal_desktop.core import titles
@@ -27,6 +27,7 @@ from archpal_desktop.core.errors import ArchPalError, map_exception
 log = logging.getLogger(__name__)
 
 DELTA_INTERVAL = 0.012  # seconds: at most ~80 UI updates/s however fast tokens arrive
+BUSY_AFTER_MS = 1000    # a run with no reply started yet shows Stop after this long
 
 
 class ReplyController(QObject):
@@ -37,7 +38,9 @@ class ReplyController(QObject):
     run_finished = Signal(object)             # core.replies.RunResult
     offline = Signal(str)                     # words: no provider reachable, messages wait
     busy_changed = Signal(bool)
-    error = Signal(str)
+    error = Signal(str)                       # a local step failed (saving, queueing): words
+    coach_error = Signal(str, object)         # the coach refused or failed before replying: words, error
+    coach_reachable = Signal()                # a run reached the coach (answered, or nothing to do)
     stopped_changed = Signal(object)          # set of reply ids the student stopped
     title_changed = Signal(str, str)          # conversation id, its new title
     send_cancelled = Signal(str)              # the text goes back into the composer
@@ -222,12 +225,30 @@ class ReplyController(QObject):
             return runner.run_pending(on_event=on_event, cancel=cancel)
 
         self._cancel = cancel
-        self._task = self.state.tasks.run_in_background(work, self._finished, self._failed, self._progress)
-        self.busy_changed.emit(True)
+        self._shown_busy = False
+        task = self._task = self.state.tasks.run_in_background(work, self._finished, self._failed,
+                                                               self._progress)
+        # "ArchPal is writing… [Stop]" only once a reply is on its way: a run that finds the
+        # coach unreachable ends in milliseconds and must not flash a Stop with no bubble; a slow
+        # model still gets its Stop after a second
+        QTimer.singleShot(BUSY_AFTER_MS, self, lambda: self._task is task and self._show_busy())
+
+    _shown_busy = False
+
+    def _show_busy(self) -> None:
+        if not self._shown_busy:
+            self._shown_busy = True
+            self.busy_changed.emit(True)
+
+    def _end_busy(self) -> None:
+        if self._shown_busy:
+            self._shown_busy = False
+            self.busy_changed.emit(False)
 
     def _progress(self, payload: Any) -> None:
         kind = payload[0]
         if kind == "started":
+            self._show_busy()
             self.reply_started.emit(payload[1])
         elif kind == "delta":
             self.reply_delta.emit(payload[1], payload[2], payload[3])
@@ -238,15 +259,17 @@ class ReplyController(QObject):
             self.reply_done.emit(payload[1], payload[2], payload[3])
 
     def _finished(self, result) -> None:
+        from archpal_desktop.core.errors import OfflineError
         self._task = None
         self._cancel = None
-        self.busy_changed.emit(False)
+        self._end_busy()
         self.run_finished.emit(result)
-        if result.error is not None:
-            if result.offline:
-                self.offline.emit(str(result.error))
-            else:
-                self.error.emit(str(result.error))
+        if result.error is None:
+            self.coach_reachable.emit()
+        elif isinstance(result.error, OfflineError):   # unreachable: the messages simply wait
+            self.offline.emit(str(result.error))
+        else:   # throttled, refused, a model error: said in the chat, with what to do
+            self.coach_error.emit(str(result.error), result.error)
         if self._again:
             self._again = False
             if result.error is None:
@@ -255,10 +278,10 @@ class ReplyController(QObject):
     def _failed(self, exc: BaseException) -> None:
         self._task = None
         self._cancel = None
-        self.busy_changed.emit(False)
+        self._end_busy()
         err = exc if isinstance(exc, ArchPalError) else map_exception(exc)
         log.warning("reply run failed: %s", err.code)
-        self.error.emit(str(err))
+        self.coach_error.emit(str(err), err)
 
 
 def connect_chat(window) -> None:
