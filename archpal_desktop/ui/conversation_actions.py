@@ -25,9 +25,12 @@ def rename_dialog(parent, title: str) -> QInputDialog:
     dlg.setTextEchoMode(QLineEdit.EchoMode.Normal)
     dlg.setTextValue(title)
     dlg.setOkButtonText("Rename")
-    want = dlg.fontMetrics().horizontalAdvance(title) + 80
+    want = dlg.fontMetrics().horizontalAdvance(title) + 40
     limit = max(RENAME_MIN_WIDTH, int(parent.width() * 0.8)) if parent is not None else 900
-    dlg.setMinimumWidth(min(max(RENAME_MIN_WIDTH, want), limit))
+    # the dialog's own layout sets its size from its children: widen the field itself
+    edit = dlg.findChild(QLineEdit)
+    if edit is not None:
+        edit.setMinimumWidth(min(max(RENAME_MIN_WIDTH, want), limit))
     return dlg
 
 
