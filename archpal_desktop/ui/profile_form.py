@@ -180,10 +180,8 @@ class ProfileForm(QDialog):
             return
         if self.editing:
             super().reject()
-        elif self.form_page.isVisible():
+        else:   # the why page stays until the student picks: back to the form, or Sign out
             self.show_why()
-        else:
-            self.show_form()      # Esc again: back to the form (only Sign out leaves)
 
     def _save(self) -> None:
         if self.busy:

@@ -3,6 +3,7 @@ menu actions from the real menu bar, keys sent with qtbot, clicks on the visible
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
@@ -228,3 +229,163 @@ def test_rename_box_is_wide_enough_for_a_long_title(qtbot, make_window, state):
     answer_modal(qtbot, QInputDialog, look, name="renameDialog")
     menu_action(w, "Rename conversation…").trigger()
     assert widths and widths[0][0] >= widths[0][1]      # the whole title is in view
+
+
+# -- the first-run profile form (broken 3) -----------------------------------------------------
+def _no_profile_state(settings, tasks, tmp_path, theme_manager):
+    import uuid
+
+    from archpal_desktop.core.aws import static_access
+    from archpal_desktop.core.store import Store
+    from archpal_desktop.ui.state import AppState
+    sub = str(uuid.uuid4())
+    store = Store.open_for_user(settings.data_dir(), sub)
+    return AppState(settings=settings, store=store, tasks=tasks, sub=sub, email="new@example.edu",
+                    access=lambda: static_access(settings, sub), theme=theme_manager)
+
+
+def test_esc_on_the_first_run_profile_form_says_why_and_comes_back(qtbot, settings, tasks, tmp_path,
+                                                                  theme_manager, local_aws):
+    from archpal_desktop.ui import app as ui_app
+    from archpal_desktop.ui.profile_form import ProfileForm
+    state = _no_profile_state(settings, tasks, tmp_path, theme_manager)
+    steps: list = []
+
+    def drive(form):
+        first = form.inputs["first_name"]
+        qtbot.keyClick(first, Qt.Key.Key_Escape)          # Esc: not a quit
+        steps.append(("after esc", form.isVisible(), form.why_page.isVisible(), form.form_page.isVisible()))
+        for mode in ("light", "dark"):
+            theme_manager.set_mode(mode)
+            save_shot(form, f"profile_why_{mode}")
+        theme_manager.set_mode("light")
+        form.close()                                      # the window's close button: still here
+        steps.append(("after close", form.isVisible(), form.why_page.isVisible()))
+        qtbot.mouseClick(form.back_button, Qt.MouseButton.LeftButton)
+        steps.append(("back", form.form_page.isVisible(), form.focusWidget() is first))
+        inputs = form.inputs
+        qtbot.keyClicks(inputs["first_name"], "Grace")
+        qtbot.keyClicks(inputs["last_name"], "Hopper")
+        inputs["college_year"].setCurrentIndex(inputs["college_year"].findData("Second Year"))
+        qtbot.keyClicks(inputs["major"], "History")
+        qtbot.keyClicks(inputs["course_number"], "ENGL 1102")
+        qtbot.keyClick(inputs["course_number"], Qt.Key.Key_Return)
+    answer_modal(qtbot, ProfileForm, drive)
+    try:
+        assert ui_app._need_profile(state) is True          # the real startup step
+        assert steps[0] == ("after esc", True, True, False)
+        assert steps[1] == ("after close", True, True)
+        assert steps[2] == ("back", True, True)
+        assert state.store.get_profile()["first_name"] == "Grace"
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=10000)
+        state.store.close()
+
+
+def test_sign_out_from_the_first_run_profile_form(qtbot, settings, tasks, tmp_path, theme_manager,
+                                                  local_aws):
+    from archpal_desktop.ui import app as ui_app
+    from archpal_desktop.ui.profile_form import WHY, ProfileForm
+    state = _no_profile_state(settings, tasks, tmp_path, theme_manager)
+    said: list = []
+
+    def drive(form):
+        qtbot.keyClick(form.inputs["first_name"], Qt.Key.Key_Escape)
+        said.append(form.back_button.text() if form.back_button.isVisible() else "")
+        qtbot.mouseClick(form.sign_out_button, Qt.MouseButton.LeftButton)
+    answer_modal(qtbot, ProfileForm, drive)
+    try:
+        assert ui_app._need_profile(state) is False   # run_app then signs out (said, chosen)
+        assert said == ["Fill in my profile"]
+        assert "course" in WHY and state.store.get_profile() is None
+    finally:
+        qtbot.waitUntil(lambda: not tasks.busy, timeout=10000)
+        state.store.close()
+
+
+# -- only the model unreachable (broken 4) -------------------------------------------------------
+def test_model_unreachable_while_sync_is_online_is_said_once_without_flapping(
+        qtbot, make_window, state, bedrock, monkeypatch):
+    from archpal_desktop.localstack.server import free_port
+    from archpal_desktop.ui import coach_state
+    for name in bedrock.endpoint_env():          # the model's endpoint refuses; S3 (moto) is up
+        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(coach_state, "COACH_RETRY_MS", 300)   # several coach retries in the test
+    w = make_window()
+    online_texts: list[str] = []
+    busy: list[bool] = []
+    w.sync.state_changed.connect(lambda s: online_texts.append(w.status.online.text()))
+    w.replies.busy_changed.connect(busy.append)
+    said = heard(qtbot)
+    qtbot.keyClicks(w.composer.edit, "Is my thesis arguable?")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.status.coach.isVisible(), timeout=15000)
+    qtbot.waitUntil(lambda: not w.sync.running, timeout=15000)
+    # Sync now from the menu, twice, and several coach retries meanwhile
+    for _ in range(2):
+        menu_action(w, "Sync now").trigger()
+        qtbot.waitUntil(lambda: not w.sync.running, timeout=15000)
+        qtbot.wait(700)
+    wait_idle(qtbot, state)
+    assert len(w.replies.runner.pending()) == 1           # the question still waits, saved
+    assert w.status.online.text() == "● Online"           # sync is online, and says so
+    assert not any("Offline" in t for t in online_texts)  # never flapped to Offline
+    assert w.status.coach.isVisible() and "can't be reached" in w.status.coach.text()
+    assert busy == []                                     # never "writing… [Stop]" with no bubble
+    assert not w.composer.stop_button.isVisible() and w.composer.send_button.isVisible()
+    assert [m.role for m in w.chat.chat_model.messages()] == ["user"]   # no empty reply bubble
+    assert sum(coach_state.UNREACHABLE in s for s in said) == 1          # said once
+    assert not w.coach_card.isVisible()     # unreachable is not an error card: it just waits
+    save_shot(w, "coach_unreachable_online")
+    # the model is back: the next coach retry answers, the note goes
+    for name, value in bedrock.endpoint_env().items():
+        monkeypatch.setenv(name, value)
+    bedrock.script(Reply(text="Yes, it takes a side.", emotion="smile"))
+    qtbot.waitUntil(lambda: len(w.chat.chat_model.messages()) == 2, timeout=15000)
+    wait_idle(qtbot, state)
+    qtbot.waitUntil(lambda: not w.status.coach.isVisible(), timeout=5000)
+
+
+# -- focus, search keys, window title, one delete shortcut (build 9) ---------------------------------
+def test_focus_search_keys_title_and_one_delete_shortcut(qtbot, make_window, state, bedrock):
+    from archpal_desktop.ui.shortcuts import SHORTCUTS, ShortcutsDialog
+    from PySide6.QtGui import QKeySequence
+    for title in ("Alpha essay", "Beta essay"):
+        conv = state.store.create_conversation(title)
+        state.store.add_message(conv.conversation_id, "user", f"notes on {title}")
+    w = make_window()
+    assert w.focusWidget() is w.composer.edit               # focus starts in the composer
+    assert w.windowTitle().startswith(w.title_label.text()) and w.title_label.text()
+    # Esc in the search box clears it; Down enters the results
+    w.search_box.setFocus()
+    qtbot.keyClicks(w.search_box, "essay")
+    qtbot.waitUntil(lambda: w.results.hits_model.rowCount() == 2, timeout=5000)
+    qtbot.keyClick(w.search_box, Qt.Key.Key_Down)
+    assert w.focusWidget() is w.results and w.results.currentIndex().row() == 0
+    w.search_box.setFocus()
+    qtbot.keyClick(w.search_box, Qt.Key.Key_Escape)
+    assert w.search_box.text() == "" and w.side_stack.currentWidget() is w.conversations
+    # the window title follows the open conversation
+    beta = next(c for c in w.conversations.conv_model.conversations() if c.title == "Beta essay")
+    rect = w.conversations.visualRect(w.conversations.conv_model.index(w.conversations.conv_model.row_of(
+        beta.conversation_id)))
+    qtbot.mouseClick(w.conversations.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: w.windowTitle() == "Beta essay — ArchPal", timeout=5000)
+    # a new conversation named from its first message: the window title too
+    bedrock.script(Reply(text="Let's plan it.", emotion="smile"))
+    menu_action(w, "New conversation").trigger()
+    wait_idle(qtbot, state)
+    qtbot.keyClicks(w.composer.edit, "Planning my research paper")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Planning my research paper" in w.windowTitle(), timeout=5000)
+    wait_idle(qtbot, state)
+    # one delete shortcut: the menu, the F1 list and the README say the same key
+    keys = SHORTCUTS["delete"][1]
+    assert [k.toString() for k in keys] == ["Del"]
+    assert menu_action(w, "Delete conversation…").shortcuts() == keys
+    dlg = ShortcutsDialog(w)
+    qtbot.addWidget(dlg)
+    rows = {dlg.table.item(r, 0).text(): dlg.table.item(r, 1).text() for r in range(dlg.table.rowCount())}
+    assert rows["Delete the conversation"] == keys[0].toString(QKeySequence.SequenceFormat.NativeText)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    assert "Delete deletes the conversation" in readme and "Ctrl+Shift+Delete" not in readme
