@@ -177,6 +177,8 @@ ACTION_WORDS = {"retry": "Try again", "settings": "Open settings", "sign-in": "S
 
 def coach_action(err) -> str:
     from archpal_desktop.core.errors import AccessDeniedError, AuthError, ConfigError
+    if getattr(err, "code", "") == "quota_exceeded":
+        return ""            # today's time is used up: nothing to press, the message waits
     if isinstance(err, AuthError):
         return "sign-in"
     if isinstance(err, (AccessDeniedError, ConfigError)):
@@ -226,10 +228,11 @@ class CoachErrorCard(QFrame):
         self.hide()
 
     def show_error(self, words: str, action: str) -> None:
-        self._action = action if action in ACTION_WORDS else "retry"
+        self._action = action if action in ACTION_WORDS else ""
         self.detail.setText(words)
-        self.button.setText(ACTION_WORDS[self._action])
-        self.button.setAccessibleName(ACTION_WORDS[self._action])
+        self.button.setText(ACTION_WORDS.get(self._action, ""))
+        self.button.setAccessibleName(self.button.text())
+        self.button.setVisible(bool(self._action))
         self.show()
         a11y.announce(self, f"ArchPal could not answer. {words}", polite=False, repeat=True)
 
