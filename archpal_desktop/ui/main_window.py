@@ -298,6 +298,8 @@ class MainWindow(WindowActions, QMainWindow):
             elif convs and self.current_cid is None:
                 self.conversations.select(convs[0].conversation_id)
             self.conversations_loaded.emit()
+            # counts as the chat shows them (Ask again runs once), after the first paint
+            self.tasks.run_db(store.shown_message_counts, self.conversations.conv_model.set_shown_counts)
         self.tasks.run_db(store.list_conversations, shown, self._error("Loading your conversations"))
 
     def _selection_changed(self, current, _previous) -> None:
@@ -322,6 +324,7 @@ class MainWindow(WindowActions, QMainWindow):
         if cid != self.current_cid:
             return
         self.chat.show_messages(cid, messages)
+        self._count_shown()
         self.composer.load_draft(draft)
         last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self.companion.set_emotion(last_reply.emotion if last_reply else "hello")
@@ -330,6 +333,13 @@ class MainWindow(WindowActions, QMainWindow):
             self._pending_scroll = None
         self._update_composer()
         self.conversation_opened.emit(cid)
+
+    def _count_shown(self) -> None:
+        """The open conversation's row counts what the chat shows, as it changes."""
+        cid = self.chat.chat_model.conversation_id
+        if cid and cid == self.current_cid:
+            self.conversations.conv_model.set_shown_counts({cid: len(self.chat.chat_model.shown())},
+                                                           replace=False)
 
     def new_conversation(self) -> None:
         store = self.store
@@ -422,10 +432,12 @@ class MainWindow(WindowActions, QMainWindow):
         else:
             self.chat.append_message(msg)
             self.conversations.select(conv.conversation_id)
+        self._count_shown()
 
     def _reply_started(self, msg) -> None:
         if msg.conversation_id == self.current_cid:
             self.chat.append_message(msg)
+            self._count_shown()
             self.companion.set_emotion("walk")
         self.composer.set_notice("")
 
@@ -478,6 +490,7 @@ class MainWindow(WindowActions, QMainWindow):
             return
         stick = self.chat._at_bottom()
         self.chat.chat_model.set_messages(cid, messages)
+        self._count_shown()
         self.chat._relayout(stick)
         last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         if last_reply is not None and last_reply.local_state is None:

@@ -389,3 +389,42 @@ def test_focus_search_keys_title_and_one_delete_shortcut(qtbot, make_window, sta
     assert rows["Delete the conversation"] == keys[0].toString(QKeySequence.SequenceFormat.NativeText)
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
     assert "Delete deletes the conversation" in readme and "Ctrl+Shift+Delete" not in readme
+
+
+# -- message counts (build 5, second half) ----------------------------------------------------------
+def test_list_counts_the_messages_the_chat_shows(qtbot, make_window, state, bedrock):
+    from archpal_desktop.ui.conversation_list import ConversationRole  # noqa: F401 - the row's data
+    store = state.store
+
+    def fill(title):
+        conv = store.create_conversation(title)
+        cid = conv.conversation_id
+        store.add_message(cid, "user", "Q1")
+        for text in ("A1", "A1 again", "A1 a third time"):   # Ask again: one bubble, three answers
+            store.add_message(cid, "assistant", text)
+        store.add_message(cid, "user", "Q2")
+        store.add_message(cid, "assistant", "half a rep", local_state="failed")   # a stopped reply
+        store.add_message(cid, "user", "Q3", local_state="waiting")              # queued
+        return conv
+    opened, other = fill("Opened"), fill("Not opened yet")
+    assert store.get_conversation(opened.conversation_id).message_count == 6   # the S3 index's count
+    w = make_window()
+    model = w.conversations.conv_model
+
+    def row_text(cid):
+        return model.data(model.index(model.row_of(cid)), Qt.ItemDataRole.AccessibleTextRole)
+    qtbot.waitUntil(lambda: "5 messages" in row_text(other.conversation_id), timeout=5000)
+    rect = w.conversations.visualRect(model.index(model.row_of(opened.conversation_id)))
+    qtbot.mouseClick(w.conversations.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: w.chat.chat_model.conversation_id == opened.conversation_id, timeout=5000)
+    wait_idle(qtbot, state)
+    assert len(w.chat.chat_model.shown()) == 5
+    assert "5 messages" in row_text(opened.conversation_id)
+    # a new question: the row follows what is shown
+    bedrock.script(Reply(text="An answer.", emotion="smile"))
+    qtbot.keyClicks(w.composer.edit, "Q4")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(w.chat.chat_model.shown()) >= 6, timeout=10000)
+    wait_idle(qtbot, state)
+    qtbot.waitUntil(lambda: f"{len(w.chat.chat_model.shown())} messages" in row_text(opened.conversation_id),
+                    timeout=5000)
