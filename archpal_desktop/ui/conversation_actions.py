@@ -49,7 +49,7 @@ def confirm_delete(parent, title: str) -> bool:
                       "from your ArchPal account everywhere. You can undo it for a few seconds.",
                       QMessageBox.StandardButton.NoButton, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)     # an S3 title is shown as text, never markup
-    delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+    delete = box.addButton("&Delete", QMessageBox.ButtonRole.DestructiveRole)
     delete.setObjectName("confirmDelete")
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
@@ -67,6 +67,18 @@ class DeleteWithUndo:
     def __init__(self, window):
         self.window = window
         self.hidden: set[str] = set()     # deleted here, not yet written: kept out of the list
+        self.pending: str | None = None   # the delete the toast's Undo (and Edit ▸ Undo) takes back
+
+    def _set_pending(self, cid: str | None) -> None:
+        self.pending = cid
+        act = getattr(self.window, "act_undo", None)
+        if act is not None:
+            act.setEnabled(cid is not None)
+
+    def undo_last(self) -> None:
+        """Edit ▸ Undo delete (Ctrl+Z outside text fields): the toast's Undo, from the keyboard."""
+        if self.pending is not None:
+            self.window.toast.run_action()
 
     def request(self, cid: str | None, *, confirm: bool = True) -> None:
         w = self.window
@@ -77,6 +89,7 @@ class DeleteWithUndo:
             return
         self.hidden.add(cid)
         self._hide(cid)
+        self._set_pending(cid)
         w.flash_action(f"Deleted “{conv.title}”.", "Undo", on_action=lambda: self._undo(conv),
                        on_expire=lambda: self._write(cid))
 
@@ -98,6 +111,7 @@ class DeleteWithUndo:
 
     def _undo(self, conv) -> None:
         w = self.window
+        self._set_pending(None)
         self.hidden.discard(conv.conversation_id)
         w.conversations.conv_model.upsert(conv)
         w.side_stack.setCurrentWidget(w.conversations)
@@ -106,6 +120,8 @@ class DeleteWithUndo:
 
     def _write(self, cid: str) -> None:
         w, store = self.window, self.window.store
+        if self.pending == cid:
+            self._set_pending(None)
 
         def done(_r) -> None:
             self.hidden.discard(cid)

@@ -234,6 +234,8 @@ class MainWindow(WindowActions, QMainWindow):
         self._action(e, "&Copy message", lambda: self.chat.copy_message(), None)
         self._action(e, "&Rename conversation…", lambda: self.rename_conversation(self.current_cid), "rename")
         self._action(e, "&Delete conversation…", lambda: self.delete_conversation(self.current_cid), "delete")
+        self.act_undo = self._action(e, "&Undo delete", lambda: self.deleting.undo_last(), "undo")
+        self.act_undo.setEnabled(False)   # while a delete's Undo is offered
         e.addSeparator()
         self._action(e, "&Find…", self.focus_search, "search")
         self._action(e, "Go to the &message box", self.composer.edit.setFocus, "focus_composer")

@@ -18,7 +18,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from archpal_desktop.core import titles
@@ -27,7 +27,6 @@ from archpal_desktop.core.errors import ArchPalError, map_exception
 log = logging.getLogger(__name__)
 
 DELTA_INTERVAL = 0.012  # seconds: at most ~80 UI updates/s however fast tokens arrive
-BUSY_AFTER_MS = 1000    # a run with no reply started yet shows Stop after this long
 
 
 class ReplyController(QObject):
@@ -226,12 +225,10 @@ class ReplyController(QObject):
 
         self._cancel = cancel
         self._shown_busy = False
-        task = self._task = self.state.tasks.run_in_background(work, self._finished, self._failed,
-                                                               self._progress)
-        # "ArchPal is writing… [Stop]" only once a reply is on its way: a run that finds the
-        # coach unreachable ends in milliseconds and must not flash a Stop with no bubble; a slow
-        # model still gets its Stop after a second
-        QTimer.singleShot(BUSY_AFTER_MS, self, lambda: self._task is task and self._show_busy())
+        # "ArchPal is writing… [Stop]" only once a reply is on its way (its bubble exists): a run
+        # that finds the coach unreachable (boto3's connect retries take a second or two) must not
+        # show a Stop with no bubble, then take it away again at every retry
+        self._task = self.state.tasks.run_in_background(work, self._finished, self._failed, self._progress)
 
     _shown_busy = False
 

@@ -21,6 +21,7 @@ SHORTCUTS: dict[str, tuple[str, list[QKeySequence]]] = {
     "rename": ("Rename the conversation", [QKeySequence(Qt.Key.Key_F2)]),
     # one key everywhere (menu, list, F1, README); a text field keeps Delete for its text
     "delete": ("Delete the conversation", [QKeySequence(Qt.Key.Key_Delete)]),
+    "undo": ("Undo the delete (while it is offered)", [QKeySequence("Ctrl+Z")]),
     "copy": ("Copy the selected message", [QKeySequence("Ctrl+C")]),
     "focus_composer": ("Go to the message box", [QKeySequence("Ctrl+L")]),
     "export_pdf": ("Export the conversation as PDF", [QKeySequence("Ctrl+E")]),

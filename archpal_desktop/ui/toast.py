@@ -95,6 +95,13 @@ class Toast(QFrame):
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
 
+    def run_action(self) -> bool:
+        """The toast's action from the keyboard (Edit ▸ Undo delete); False if there is none."""
+        if not (self.isVisible() and self.action.isVisible() and self._on_action is not None):
+            return False
+        self._act()
+        return True
+
     def dismiss(self) -> None:
         """Hide now; a pending step (the delete behind Undo) goes through."""
         self._expire()

@@ -428,3 +428,53 @@ def test_list_counts_the_messages_the_chat_shows(qtbot, make_window, state, bedr
     wait_idle(qtbot, state)
     qtbot.waitUntil(lambda: f"{len(w.chat.chat_model.shown())} messages" in row_text(opened.conversation_id),
                     timeout=5000)
+
+
+def test_delete_key_in_the_composer_edits_text_and_in_the_list_deletes(qtbot, make_window, state):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    a = state.store.create_conversation("Alpha")
+    state.store.create_conversation("Beta")
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)   # shortcuts are live
+    boxes: list = []
+    answer_modal(qtbot, QMessageBox, lambda box: (boxes.append(box.text()), box.reject()))
+    w.composer.edit.setFocus()
+    qtbot.keyClicks(w.composer.edit, "abc")
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Home)
+    qtbot.keyClick(w.composer.edit, Qt.Key.Key_Delete)
+    assert w.composer.edit.toPlainText() == "bc"            # Delete edits the text there
+    qtbot.wait(100)
+    assert boxes == [] and w.conversations.conv_model.rowCount() == 2
+    # in the list, the same key is the menu's Delete: it asks (cancelled here), then nothing is lost
+    w.conversations.setFocus()
+    qtbot.keyClick(w.conversations, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: len(boxes) == 1, timeout=3000)
+    assert "Delete “" in boxes[0]
+    wait_idle(qtbot, state)
+    assert state.store.get_conversation(a.conversation_id) is not None
+
+
+def test_undo_delete_from_the_keyboard(qtbot, make_window, state):
+    from PySide6.QtWidgets import QApplication
+    state.store.create_conversation("Keep")
+    conv = state.store.create_conversation("Oops")
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)
+    undo = menu_action(w, "Undo delete")
+    assert not undo.isEnabled()                       # nothing to undo yet
+    w.conversations.setFocus()
+    qtbot.waitUntil(lambda: w.conversations.current_id() == conv.conversation_id, timeout=3000)
+    click_message_box_button(qtbot, "Delete", [])
+    qtbot.keyClick(w.conversations, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 1, timeout=3000)
+    # the confirmation has gone: the window is active again (the window manager's part offscreen)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is w.conversations, timeout=3000)
+    assert undo.isEnabled() and "Ctrl+Z" in undo.shortcut().toString()
+    qtbot.keyClick(w.conversations, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.conversations.conv_model.conversation(conv.conversation_id) is not None
+    assert not undo.isEnabled() and w.toast.text() == "“Oops” is back."
+    wait_idle(qtbot, state)
+    assert state.store.get_conversation(conv.conversation_id) is not None
