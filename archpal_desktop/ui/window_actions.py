@@ -144,16 +144,16 @@ class WindowActions:
         self.sync.set_interval(int(s[cfg.SYNC_INTERVAL_SECONDS] or 120))
 
     def edit_profile(self) -> None:
-        from archpal_desktop.ui import app as ui_app
+        from archpal_desktop.ui import account as ui_app
         ui_app.edit_profile(self.state, self)
 
     def sign_in_again(self) -> None:
-        from archpal_desktop.ui import app as ui_app
+        from archpal_desktop.ui import account as ui_app
         if ui_app.sign_in_again(self.state, self):
             self.sync.sync_now("signed-in")
 
     def sign_out(self) -> None:
-        from archpal_desktop.ui import app as ui_app
+        from archpal_desktop.ui import account as ui_app
         if ui_app.sign_out(self.state, self):
             self.close()
 

@@ -478,3 +478,14 @@ def test_undo_delete_from_the_keyboard(qtbot, make_window, state):
     assert not undo.isEnabled() and w.toast.text() == "“Oops” is back."
     wait_idle(qtbot, state)
     assert state.store.get_conversation(conv.conversation_id) is not None
+
+
+def test_the_window_never_imports_the_start_up_module():
+    """issue 17 point 6, first step: app.py -> main_window.py -> window_actions.py -> app.py is
+    open (the window's account steps live in ui/account.py)."""
+    import grimp
+    graph = grimp.build_graph("archpal_desktop")
+    assert graph.find_shortest_chain(importer="archpal_desktop.ui.main_window",
+                                     imported="archpal_desktop.ui.app") is None
+    assert graph.find_shortest_chain(importer="archpal_desktop.ui.app",
+                                     imported="archpal_desktop.ui.main_window") is not None
