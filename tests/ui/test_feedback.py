@@ -489,3 +489,24 @@ def test_the_window_never_imports_the_start_up_module():
                                      imported="archpal_desktop.ui.app") is None
     assert graph.find_shortest_chain(importer="archpal_desktop.ui.app",
                                      imported="archpal_desktop.ui.main_window") is not None
+
+
+def test_a_new_toast_replaces_the_undo_and_the_delete_goes_through(qtbot, make_window, state):
+    gone = state.store.create_conversation("Old notes")
+    keep = state.store.create_conversation("Current essay")
+    reply = state.store.add_message(keep.conversation_id, "assistant", "Keep going.")
+    w = make_window()
+    w.conversations.select(gone.conversation_id)
+    wait_idle(qtbot, state)
+    click_message_box_button(qtbot, "Delete", [])
+    menu_action(w, "Delete conversation…").trigger()
+    assert w.toast.action.isVisible()
+    w.conversations.select(keep.conversation_id)
+    wait_idle(qtbot, state)
+    qtbot.mouseClick(button_of(qtbot, w, reply, "copy"), Qt.MouseButton.LeftButton)
+    # one toast at a time: the newest words are shown, the replaced Undo is over (written)
+    assert w.toast.text() == "Message copied." and not w.toast.action.isVisible()
+    wait_idle(qtbot, state)
+    assert state.store.get_conversation(gone.conversation_id) is None
+    assert state.store.get_conversation(keep.conversation_id) is not None
+    assert not menu_action(w, "Undo delete").isEnabled()
