@@ -52,7 +52,10 @@ class CoachState(QObject):
             self.status.set_coach(UNREACHABLE)
             self.window.flash("Saved. ArchPal will answer when it can be reached again.", 6000)
             # is it only the coach, or the whole network? sync's own request tells, once
-            if not self.sync.running:
+            driver = getattr(self.window, "sync_driver", None)   # the one schedule, where there is one
+            if driver is not None:
+                driver.request("coach-unreachable")
+            elif not self.sync.running:
                 self.sync.sync_now("coach-unreachable")
         self.retry_timer.start(COACH_RETRY_MS)
 
