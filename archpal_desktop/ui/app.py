@@ -11,13 +11,16 @@ import logging
 import sys
 from typing import Any, Callable
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from archpal_desktop import APP_ID, APP_NAME, __version__
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import ArchPalError, map_exception
 from archpal_desktop.ui import plain
+from archpal_desktop.ui.account import run_modal as _run_modal
+from archpal_desktop.ui.account import show_sign_in as _show_sign_in
+from archpal_desktop.ui.account import sign_out_from_profile, wait_for
 from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.tasks import TaskManager
 
@@ -46,18 +49,6 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def wait_for(tasks: TaskManager, fn, *, parent: QWidget | None = None) -> Any:
-    """Run ``fn`` in a worker while the event loop keeps running; return or raise its outcome."""
-    loop = QEventLoop()
-    box: dict[str, Any] = {}
-    tasks.run_in_background(fn, lambda r: (box.setdefault("result", r), loop.quit()),
-                            lambda e: (box.setdefault("error", e), loop.quit()))
-    loop.exec()
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
-
-
 def settle_memory() -> None:
     """Once the window is up: move everything loaded so far (modules, Qt wrappers, settings)
     out of the cycle collector's view (``gc.freeze``). A full collection then only walks what
@@ -72,24 +63,6 @@ def _cognito_configured(settings) -> bool:
     return bool(settings[cfg.COGNITO_USER_POOL_ID] and settings[cfg.COGNITO_CLIENT_ID])
 
 
-def _show_sign_in(session, settings, tasks, parent=None, email: str = "") -> bool:
-    """The sign-in dialog (ui/auth_dialog.py); True when signed in."""
-    from archpal_desktop.ui.auth_dialog import AuthDialog
-    dlg = AuthDialog(settings, session=session, tasks=tasks, parent=parent, email=email)
-    return _run_modal(dlg) and bool(session.signed_in or session.offline_only)
-
-
-def _run_modal(dialog) -> bool:
-    """exec() a dialog, then hand it to Qt to delete once its last queued events (worker
-    results) are handled: PySide gives ownership to C++ on deleteLater. Dropping the Python
-    wrapper instead deleted it at once, under events still in flight ("shared QObject was
-    deleted directly", then a heap corruption at exit)."""
-    try:
-        return bool(dialog.exec())
-    finally:
-        dialog.deleteLater()
-
-
 def _first_sync(state: AppState) -> None:
     """A returning user on a new computer: pull their profile before deciding on the form."""
     from archpal_desktop.core.sync import sync_once
@@ -100,7 +73,9 @@ def _first_sync(state: AppState) -> None:
 
 
 def _need_profile(state: AppState, parent=None) -> bool:
-    """After the first sign-in: the profile form (ui/profile_form.py); False if cancelled."""
+    """After the first sign-in: the profile form (ui/profile_form.py). Esc or closing it says
+    why the profile is needed and goes back to it; False only when the student chose to sign
+    out there (the caller signs them out: never a silent exit)."""
     if state.store.get_profile():
         return True
     if state.access is not None:
@@ -109,7 +84,8 @@ def _need_profile(state: AppState, parent=None) -> bool:
             return True
     from archpal_desktop.ui.profile_form import ProfileForm
     form = ProfileForm(state.store, email=state.email, tasks=state.tasks, parent=parent)
-    return _run_modal(form)
+    _run_modal(form)
+    return bool(state.store.get_profile())
 
 
 def resolve_user(ctx, settings, tasks: TaskManager) -> tuple[str, str, Any, Any] | None:
@@ -207,6 +183,7 @@ def run_app(ctx) -> int:
         if state is None:
             return 0
         if state.auth is not None and not _need_profile(state):
+            sign_out_from_profile(state)   # chosen on the form; it said why the profile is needed
             return 0
         from archpal_desktop.ui.main_window import MainWindow
         window = MainWindow(state)
@@ -221,46 +198,3 @@ def run_app(ctx) -> int:
     finally:
         tasks.shutdown()
         restore_hooks()
-
-
-# -- actions the main window delegates here (sign-in lives outside the window) --------------------
-def edit_profile(state: AppState, parent=None) -> None:
-    from archpal_desktop.ui.profile_form import ProfileForm
-    form = ProfileForm(state.store, email=state.email, profile=state.store.get_profile(),
-                       tasks=state.tasks, parent=parent)
-    _run_modal(form)
-
-
-def sign_in_again(state: AppState, parent=None) -> bool:
-    if state.auth is None:
-        plain.information(parent, "This window uses fixed credentials; there is "
-                                "nothing to sign in to. Check the settings instead.")
-        return False
-    return _show_sign_in(state.auth, state.settings, state.tasks, parent, email=state.email)
-
-
-def sign_out(state: AppState, parent=None) -> bool:
-    if state.auth is None:
-        return False
-    from archpal_desktop.ui.auth_dialog import SignOutDialog
-    try:
-        pending = state.store.pending_upload_count()
-    except Exception:  # the count is a courtesy; signing out must still be possible
-        pending = 0
-    session = state.auth
-    dlg = SignOutDialog(state.email or state.sub, pending, parent,
-                        browser=getattr(session, "via", "") == "browser")
-    accepted = bool(dlg.exec())
-    remove = bool(dlg.remove_data.isChecked())
-    end_browser = dlg.end_browser.isVisible() and dlg.end_browser.isChecked()
-    dlg.deleteLater()
-    if not accepted:
-        return False
-    try:
-        from archpal_desktop.ui.auth_browser import end_browser_session
-        if end_browser:  # the URL first: signing out forgets the session's provider
-            end_browser_session(state.tasks, session)
-        wait_for(state.tasks, lambda: session.sign_out(global_=True, remove_data=remove))
-    except Exception as exc:  # signing out locally always works; say what did not
-        plain.warning(parent, f"Signed out on this computer only.\n\n{map_exception(exc)}")
-    return True

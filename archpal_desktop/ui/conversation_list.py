@@ -33,6 +33,18 @@ class ConversationModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[Conversation] = []
         self._pos: dict[str, int] = {}
+        self.shown_counts: dict[str, int] = {}   # what the chat shows (Store.shown_message_counts)
+
+    def count_of(self, conv: Conversation) -> int:
+        return self.shown_counts.get(conv.conversation_id, conv.message_count)
+
+    def set_shown_counts(self, counts: dict[str, int], *, replace: bool = True) -> None:
+        if replace:
+            self.shown_counts = dict(counts)
+        else:
+            self.shown_counts.update(counts)
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._rows)
@@ -46,7 +58,7 @@ class ConversationModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conv.title
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{conv.title}, {date_text(conv.last_updated)}, {a11y.plural(conv.message_count, 'message')}"
+            return f"{conv.title}, {date_text(conv.last_updated)}, {a11y.plural(self.count_of(conv), 'message')}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain.tip(conv.title)
         return None
@@ -142,7 +154,8 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(small)
         painter.setPen(muted)
         sub_rect = QRect(inner.left(), inner.bottom() - sfm.height() + 1, inner.width(), sfm.height())
-        count = f"{conv.message_count} message{'s' if conv.message_count != 1 else ''}"
+        n = index.model().count_of(conv) if hasattr(index.model(), "count_of") else conv.message_count
+        count = f"{n} message{'s' if n != 1 else ''}"
         extra = "  ·  draft" if conv.draft.strip() else ""
         painter.drawText(sub_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, count + extra)
         painter.drawText(sub_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)

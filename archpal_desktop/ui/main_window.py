@@ -10,8 +10,8 @@ import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QInputDialog, QLabel,
-                               QLineEdit, QMainWindow, QMessageBox, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QMainWindow, QPushButton, QSplitter,
                                QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget)
 
 from archpal_desktop import APP_NAME
@@ -21,6 +21,7 @@ from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
 from archpal_desktop.ui.composer import Composer
+from archpal_desktop.ui.conversation_actions import DeleteWithUndo, ask_title
 from archpal_desktop.ui.conversation_list import ConversationList
 from archpal_desktop.ui.reply_runner import ReplyController, connect_chat
 from archpal_desktop.ui.search import SearchController, SearchResults
@@ -30,6 +31,7 @@ from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.sync_driver import SyncDriver
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
 from archpal_desktop.ui.tasks import Latest
+from archpal_desktop.ui.toast import CoachErrorCard, Toast
 from archpal_desktop.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,9 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
         self.sync.network_back.connect(self.replies.kick)
+        from archpal_desktop.ui.coach_state import CoachState
+        self.coach = CoachState(self)   # the coach's reachability and errors, apart from sync
+        self.deleting = DeleteWithUndo(self)
         # every committed write: status bar, list row; the student's own are uploaded by the
         # one sync schedule (ui/sync_driver.py: polls, uploads, resume, network; issue 19)
         self.changes = ChangeBridge(self.store, self, auto_upload=False)
@@ -97,6 +102,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync.refresh_pending()
         if start_sync:
             QTimer.singleShot(0, self, self._start)
+        self.composer.edit.setFocus()   # a student opens the window to write
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -148,7 +154,14 @@ class MainWindow(WindowActions, QMainWindow):
         lay.setSpacing(0)
         lay.addLayout(head)
         lay.addWidget(self.chat, 1)
+        self.coach_card = CoachErrorCard(center)   # where the reply would have been
+        card_row = QHBoxLayout()
+        card_row.setContentsMargins(14, 0, 14, 6)
+        card_row.addWidget(self.coach_card, 3)
+        card_row.addStretch(1)
+        lay.addLayout(card_row)
         lay.addWidget(self.composer)
+        self.toast = Toast(center, self.chat)      # every confirmation, over the chat's foot
 
         self.companion_panel = QFrame(self)
         self.companion_panel.setObjectName("companionPanel")
@@ -182,6 +195,8 @@ class MainWindow(WindowActions, QMainWindow):
         QWidget.setTabOrder(self.chat, self.composer.edit)
         QWidget.setTabOrder(self.composer.edit, self.composer.send_button)
 
+        from archpal_desktop.ui.search_keys import SearchKeys
+        self._search_keys = SearchKeys(self)   # Esc clears, Down enters the results
         self.search_box.textChanged.connect(self._search_changed)
         self.search_box.returnPressed.connect(self._open_first_hit)
         self.new_button.clicked.connect(self.new_conversation)
@@ -205,7 +220,9 @@ class MainWindow(WindowActions, QMainWindow):
         if name:
             act.setShortcuts(keys(name))
             act.setObjectName(f"action_{name}")
-        act.triggered.connect(slot)
+        act.setCheckable(checkable)
+        # triggered(bool) must not reach a slot's optional argument (export_all(folder) got False)
+        act.triggered.connect(slot if checkable else (lambda _checked=False, run=slot: run()))
         menu.addAction(act)
         return act
 
@@ -226,6 +243,8 @@ class MainWindow(WindowActions, QMainWindow):
         self._action(e, "&Copy message", lambda: self.chat.copy_message(), None)
         self._action(e, "&Rename conversation…", lambda: self.rename_conversation(self.current_cid), "rename")
         self._action(e, "&Delete conversation…", lambda: self.delete_conversation(self.current_cid), "delete")
+        self.act_undo = self._action(e, "&Undo delete", lambda: self.deleting.undo_last(), "undo")
+        self.act_undo.setEnabled(False)   # while a delete's Undo is offered
         e.addSeparator()
         self._action(e, "&Find…", self.focus_search, "search")
         self._action(e, "Go to the &message box", self.composer.edit.setFocus, "focus_composer")
@@ -253,9 +272,13 @@ class MainWindow(WindowActions, QMainWindow):
             raise AuthExpiredError("You are not signed in.", "Sign in to sync.")
         return self.state.access()
 
-    def flash(self, text: str, ms: int = 4000) -> None:
-        self.statusBar().showMessage(text, ms)
-        a11y.announce(self.statusBar(), text, repeat=True)
+    def flash(self, text: str, ms: int = 5000, *, error: bool = False) -> None:
+        """A confirmation the student sees and hears: the toast over the chat (ui/toast.py)."""
+        self.toast.show_message(text, ms, error=error)
+        self.status_message.emit(text)
+
+    def flash_action(self, text: str, action: str, *, on_action, on_expire) -> None:
+        self.toast.show_message(text, action=action, on_action=on_action, on_expire=on_expire)
         self.status_message.emit(text)
 
     def _error(self, what: str):
@@ -275,6 +298,7 @@ class MainWindow(WindowActions, QMainWindow):
         def shown(convs) -> None:
             # decided now, not when asked: the student may have moved on meanwhile
             keep = self.current_cid or select
+            convs = [c for c in convs if c.conversation_id not in self.deleting.hidden]
             self.conversations.conv_model.set_conversations(convs)
             self.side_stack.setCurrentWidget(self.conversations if convs or self.search_box.text()
                                              else self.empty_list)
@@ -285,6 +309,8 @@ class MainWindow(WindowActions, QMainWindow):
             elif convs and self.current_cid is None:
                 self.conversations.select(convs[0].conversation_id)
             self.conversations_loaded.emit()
+            # counts as the chat shows them (Ask again runs once), after the first paint
+            self.tasks.run_db(store.shown_message_counts, self.conversations.conv_model.set_shown_counts)
         self.tasks.run_db(store.list_conversations, shown, self._error("Loading your conversations"))
 
     def _selection_changed(self, current, _previous) -> None:
@@ -309,6 +335,7 @@ class MainWindow(WindowActions, QMainWindow):
         if cid != self.current_cid:
             return
         self.chat.show_messages(cid, messages)
+        self._count_shown()
         self.composer.load_draft(draft)
         last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self.companion.set_emotion(last_reply.emotion if last_reply else "hello")
@@ -317,6 +344,13 @@ class MainWindow(WindowActions, QMainWindow):
             self._pending_scroll = None
         self._update_composer()
         self.conversation_opened.emit(cid)
+
+    def _count_shown(self) -> None:
+        """The open conversation's row counts what the chat shows, as it changes."""
+        cid = self.chat.chat_model.conversation_id
+        if cid and cid == self.current_cid:
+            self.conversations.conv_model.set_shown_counts({cid: len(self.chat.chat_model.shown())},
+                                                           replace=False)
 
     def new_conversation(self) -> None:
         store = self.store
@@ -340,10 +374,9 @@ class MainWindow(WindowActions, QMainWindow):
         conv = self.conversations.conv_model.conversation(cid) if cid else None
         if conv is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename conversation", "New title:",
-                                         QLineEdit.EchoMode.Normal, conv.title)
-        if ok and title.strip():
-            self.apply_rename(cid, title.strip())
+        title = ask_title(self, conv.title)
+        if title:
+            self.apply_rename(cid, title)
 
     def apply_rename(self, cid: str, title: str) -> None:
         store = self.store
@@ -361,33 +394,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.tasks.run_db(work, done, self._error("Renaming"))
 
     def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:
-        conv = self.conversations.conv_model.conversation(cid) if cid else None
-        if conv is None:
-            return
-        if confirm:
-            answer = plain.question(
-                self, title="Delete conversation", buttons=QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                default=QMessageBox.StandardButton.Cancel, text=f"Delete “{conv.title}”?\n\nIt is removed from this computer and, at the next sync, "
-                "from your ArchPal account everywhere.")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        store = self.store
-
-        def done(_r) -> None:
-            model = self.conversations.conv_model
-            row = model.row_of(cid)
-            model.remove(cid)
-            if cid == self.current_cid:
-                self.current_cid = None
-                self.chat.show_messages(None, [])
-                self.title_label.setText("")
-                if model.rowCount():
-                    self.conversations.setCurrentIndex(model.index(min(row, model.rowCount() - 1)))
-                else:
-                    self.side_stack.setCurrentWidget(self.empty_list)
-                    self.composer.load_draft("")
-            self.flash(f"Deleted “{conv.title}”.")
-        self.tasks.run_db(lambda: store.delete_conversation(cid), done, self._error("Deleting"))
+        self.deleting.request(cid, confirm=confirm)   # Undo in the toast before it is written
 
     def _save_draft(self, text: str) -> None:
         cid, store = self.current_cid, self.store
@@ -411,8 +418,7 @@ class MainWindow(WindowActions, QMainWindow):
         r.reply_delta.connect(self._reply_delta)
         r.reply_done.connect(self._reply_done)
         r.run_finished.connect(self._run_finished)
-        r.offline.connect(self._replies_offline)
-        r.error.connect(lambda words: self.flash(words, 8000))
+        r.error.connect(lambda words: self.flash(words, 8000, error=True))
 
     def _show_list(self) -> None:
         if not self.search_box.text().strip():
@@ -433,13 +439,16 @@ class MainWindow(WindowActions, QMainWindow):
             self.conversations.select(conv.conversation_id)
             self.conversations.blockSignals(False)
             self.title_label.setText(conv.title)
+            self.setWindowTitle(f"{conv.title} — {APP_NAME}")
         else:
             self.chat.append_message(msg)
             self.conversations.select(conv.conversation_id)
+        self._count_shown()
 
     def _reply_started(self, msg) -> None:
         if msg.conversation_id == self.current_cid:
             self.chat.append_message(msg)
+            self._count_shown()
             self.companion.set_emotion("walk")
         self.composer.set_notice("")
 
@@ -469,16 +478,16 @@ class MainWindow(WindowActions, QMainWindow):
         if result.answered:
             if not self.isActiveWindow():
                 self.notify("ArchPal answered", "A reply to your message has arrived.")
-        if result.waiting and result.offline:
+        from archpal_desktop.core.errors import OfflineError
+        unreachable = isinstance(result.error, OfflineError)
+        if result.waiting and unreachable and self.sync.state.online is False:
             self.composer.set_notice("Offline: your messages are saved here and ArchPal answers "
                                      "them when a connection is back.")
+        elif result.waiting and unreachable:
+            self.composer.set_notice("ArchPal can't be reached right now: your messages are saved "
+                                     "here and it answers them when it is back.")
         elif not result.waiting:
             self.composer.set_notice("")
-
-    def _replies_offline(self, words: str) -> None:
-        from archpal_desktop.core.errors import OfflineError
-        self.sync.mark_offline(OfflineError())
-        self.flash("Saved. ArchPal will answer when a connection is back.", 6000)
 
     def reload_current(self) -> None:
         cid, store = self.current_cid, self.store
@@ -492,6 +501,7 @@ class MainWindow(WindowActions, QMainWindow):
             return
         stick = self.chat._at_bottom()
         self.chat.chat_model.set_messages(cid, messages)
+        self._count_shown()
         self.chat._relayout(stick)
         last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         if last_reply is not None and last_reply.local_state is None:
@@ -529,7 +539,7 @@ class MainWindow(WindowActions, QMainWindow):
         changed = set(getattr(result, "changed", []) or [])
         if changed or getattr(result, "profile_pulled", False):
             live_refresh.after_sync(self, changed)
-        self.replies.kick()
+        self.coach.after_sync()   # not while the coach is known unreachable: its own timer retries
 
     # -- geometry and closing ----------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -549,6 +559,8 @@ class MainWindow(WindowActions, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.composer.flush_draft()
+        self.toast.dismiss()    # a delete waiting behind Undo is written now
+        self.coach.stop()
         self.save_geometry()
         self.sync.stop()
         self.replies.stop()

@@ -12,8 +12,8 @@ import logging
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout,
-    QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+    QPushButton, QVBoxLayout, QWidget,
 )
 
 from archpal_desktop.core import layout
@@ -27,6 +27,12 @@ LABELS = {"first_name": "First name", "last_name": "Last name", "college_year": 
           "major": "Major", "course_number": "Course number"}
 PLACEHOLDERS = {"major": "e.g. History", "course_number": "e.g. ENGL 1101"}
 CHOOSE = "Choose your year…"
+#: ``done()`` code when the student chose to sign out instead of filling the first-run form
+SIGN_OUT = 2
+WHY = ("ArchPal coaches you for your course: it uses your name, year, major and course number to "
+       "pitch its advice, and your teacher's ArchPal shows them beside your conversations, as on "
+       "the website. Nothing is sent until you press Save.\n\nYou can fill it in now, or sign "
+       "out and come back later: your sign-in is kept until you sign out.")
 
 
 class ProfileForm(QDialog):
@@ -39,10 +45,16 @@ class ProfileForm(QDialog):
         self.email = email
         self.tasks = tasks or TaskManager(self)
         self.busy = False
-        editing = bool(profile)
+        editing = self.editing = bool(profile)
         self.setObjectName("profile_form")
         self.setWindowTitle("Your profile" if editing else "Welcome to ArchPal")
-        outer = QVBoxLayout(self)
+        top = QVBoxLayout(self)
+        self.form_page = QWidget(self)
+        top.addWidget(self.form_page)
+        self.why_page = self._why_page()
+        top.addWidget(self.why_page)
+        outer = QVBoxLayout(self.form_page)
+        outer.setContentsMargins(0, 0, 0, 0)
         intro = QLabel("Update your details." if editing else
                        "Tell ArchPal a little about yourself so it can coach you for your course.")
         intro.setWordWrap(True)
@@ -94,6 +106,49 @@ class ProfileForm(QDialog):
         self.setMinimumWidth(420)
         self.inputs["first_name"].setFocus()
 
+    def _why_page(self) -> QWidget:
+        """First run: Esc or closing says why the profile is needed, never quits silently."""
+        page = QWidget(self)
+        page.setObjectName("profile_why")
+        title = QLabel("Your profile is needed to start", page)
+        title.setObjectName("profile_why_title")
+        f = title.font()
+        f.setBold(True)
+        title.setFont(f)
+        text = QLabel(WHY, page)
+        text.setObjectName("profile_why_text")
+        text.setWordWrap(True)
+        self.back_button = QPushButton("Fill in my profile", page)
+        self.back_button.setObjectName("profile_back")
+        self.back_button.setDefault(True)
+        self.sign_out_button = QPushButton("Sign out", page)
+        self.sign_out_button.setObjectName("profile_sign_out")
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.sign_out_button)
+        row.addWidget(self.back_button)
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(title)
+        lay.addWidget(text, 1)
+        lay.addLayout(row)
+        self.back_button.clicked.connect(self.show_form)
+        self.sign_out_button.clicked.connect(lambda: self.done(SIGN_OUT))
+        page.hide()
+        return page
+
+    def show_why(self) -> None:
+        self.form_page.hide()
+        self.why_page.show()
+        self.back_button.setFocus()
+        a11y.announce(self.why_page, "Your profile is needed to start. " + WHY, polite=False)
+
+    def show_form(self) -> None:
+        self.why_page.hide()
+        self.form_page.show()
+        self.save_button.setDefault(True)
+        self.inputs["first_name"].setFocus()
+
     @staticmethod
     def _error(name: str) -> QLabel:
         return a11y.error_label(name)
@@ -120,8 +175,13 @@ class ProfileForm(QDialog):
         return out
 
     def reject(self) -> None:
-        if not self.busy:
+        """Esc or the window's close button. Editing: cancel. The first run: say why first."""
+        if self.busy:
+            return
+        if self.editing:
             super().reject()
+        else:   # the why page stays until the student picks: back to the form, or Sign out
+            self.show_why()
 
     def _save(self) -> None:
         if self.busy:

@@ -37,7 +37,9 @@ class ReplyController(QObject):
     run_finished = Signal(object)             # core.replies.RunResult
     offline = Signal(str)                     # words: no provider reachable, messages wait
     busy_changed = Signal(bool)
-    error = Signal(str)
+    error = Signal(str)                       # a local step failed (saving, queueing): words
+    coach_error = Signal(str, object)         # the coach refused or failed before replying: words, error
+    coach_reachable = Signal()                # a run reached the coach (answered, or nothing to do)
     stopped_changed = Signal(object)          # set of reply ids the student stopped
     title_changed = Signal(str, str)          # conversation id, its new title
     send_cancelled = Signal(str)              # the text goes back into the composer
@@ -222,12 +224,28 @@ class ReplyController(QObject):
             return runner.run_pending(on_event=on_event, cancel=cancel)
 
         self._cancel = cancel
+        self._shown_busy = False
+        # "ArchPal is writing… [Stop]" only once a reply is on its way (its bubble exists): a run
+        # that finds the coach unreachable (boto3's connect retries take a second or two) must not
+        # show a Stop with no bubble, then take it away again at every retry
         self._task = self.state.tasks.run_in_background(work, self._finished, self._failed, self._progress)
-        self.busy_changed.emit(True)
+
+    _shown_busy = False
+
+    def _show_busy(self) -> None:
+        if not self._shown_busy:
+            self._shown_busy = True
+            self.busy_changed.emit(True)
+
+    def _end_busy(self) -> None:
+        if self._shown_busy:
+            self._shown_busy = False
+            self.busy_changed.emit(False)
 
     def _progress(self, payload: Any) -> None:
         kind = payload[0]
         if kind == "started":
+            self._show_busy()
             self.reply_started.emit(payload[1])
         elif kind == "delta":
             self.reply_delta.emit(payload[1], payload[2], payload[3])
@@ -238,15 +256,17 @@ class ReplyController(QObject):
             self.reply_done.emit(payload[1], payload[2], payload[3])
 
     def _finished(self, result) -> None:
+        from archpal_desktop.core.errors import OfflineError
         self._task = None
         self._cancel = None
-        self.busy_changed.emit(False)
+        self._end_busy()
         self.run_finished.emit(result)
-        if result.error is not None:
-            if result.offline:
-                self.offline.emit(str(result.error))
-            else:
-                self.error.emit(str(result.error))
+        if result.error is None:
+            self.coach_reachable.emit()
+        elif isinstance(result.error, OfflineError):   # unreachable: the messages simply wait
+            self.offline.emit(str(result.error))
+        else:   # throttled, refused, a model error: said in the chat, with what to do
+            self.coach_error.emit(str(result.error), result.error)
         if self._again:
             self._again = False
             if result.error is None:
@@ -255,10 +275,10 @@ class ReplyController(QObject):
     def _failed(self, exc: BaseException) -> None:
         self._task = None
         self._cancel = None
-        self.busy_changed.emit(False)
+        self._end_busy()
         err = exc if isinstance(exc, ArchPalError) else map_exception(exc)
         log.warning("reply run failed: %s", err.code)
-        self.error.emit(str(err))
+        self.coach_error.emit(str(err), err)
 
 
 def connect_chat(window) -> None:

@@ -19,7 +19,9 @@ SHORTCUTS: dict[str, tuple[str, list[QKeySequence]]] = {
     "next": ("Next conversation", [QKeySequence("Ctrl+PgDown"), QKeySequence("Alt+Down")]),
     "prev": ("Previous conversation", [QKeySequence("Ctrl+PgUp"), QKeySequence("Alt+Up")]),
     "rename": ("Rename the conversation", [QKeySequence(Qt.Key.Key_F2)]),
-    "delete": ("Delete the conversation", [QKeySequence("Ctrl+Shift+Delete")]),
+    # one key everywhere (menu, list, F1, README); a text field keeps Delete for its text
+    "delete": ("Delete the conversation", [QKeySequence(Qt.Key.Key_Delete)]),
+    "undo": ("Undo the delete (while it is offered)", [QKeySequence("Ctrl+Z")]),
     "copy": ("Copy the selected message", [QKeySequence("Ctrl+C")]),
     "focus_composer": ("Go to the message box", [QKeySequence("Ctrl+L")]),
     "export_pdf": ("Export the conversation as PDF", [QKeySequence("Ctrl+E")]),

@@ -333,13 +333,17 @@ class SyncStatus(QWidget):
         a11y.value_label(self.error, "Sync problem")
         self.error.setWordWrap(False)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.coach = plain.label(QLabel(self))   # the coach's own state, apart from sync's
+        self.coach.setObjectName("statusWarn")
+        a11y.value_label(self.coach, "Coach")
+        self.coach.hide()
         self.action = QPushButton(self)
         self.action.setAccessibleName("Fix the sync problem")
         self.action.hide()
         self.action.clicked.connect(self._act)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(8, 2, 8, 2)
-        for w in (self.online, self.progress, self.detail, self.pending, self.error):
+        for w in (self.online, self.coach, self.progress, self.detail, self.pending, self.error):
             lay.addWidget(w)
         lay.addWidget(self.action)
         lay.addStretch(1)
@@ -390,6 +394,16 @@ class SyncStatus(QWidget):
         self.action.setText(labels.get(self._action, ""))
         self.action.setVisible(bool(self._action) and not s.syncing)
         self._announce(s)
+
+    def set_coach(self, text: str) -> None:
+        """The coach can't be reached (sync may still be online), or "" once it can."""
+        self.coach.setText(f"· {text}" if text else "")
+        self.coach.setToolTip(plain.tip(text))
+        self.coach.setVisible(bool(text))
+        if text:
+            a11y.announce(self.coach, text)
+        else:
+            a11y.forget_announcement(self.coach)
 
     def _announce(self, s: SyncState) -> None:
         """Say what changed, politely: connection, syncing, the waiting count, a problem."""

@@ -91,9 +91,22 @@ class WindowActions:
                           lambda d: ui_export.print_conversation(d["html"], self),
                           self._error("Printing"))
 
+    def choose_folder(self, title: str, start: str) -> str:
+        """A folder picked by the student ("" if cancelled): the system's dialog where there is one."""
+        dlg = QFileDialog(self, title, start)
+        dlg.setObjectName("chooseFolderDialog")
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+        dlg.setLabelText(QFileDialog.DialogLabel.Accept, "Export here")
+        try:
+            return dlg.selectedFiles()[0] if dlg.exec() and dlg.selectedFiles() else ""
+        finally:
+            dlg.deleteLater()
+
     def export_all(self, folder: str | None = None) -> None:
-        if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Export all my data to…", str(Path.home()))
+        if not isinstance(folder, str) or not folder:   # from the menu: ask where
+            folder = self.choose_folder("Export all my data to…", str(Path.home()))
             if not folder:
                 return
         store = self.store
@@ -102,7 +115,7 @@ class WindowActions:
         def work():
             from archpal_desktop.core.export import export_all
             return export_all(store, out)
-        self.tasks.run_db(work, lambda counts: self.flash(f"All your data was written to {out}", 8000),
+        self.tasks.run_db(work, lambda counts: self.flash(f"Exported all your data to {out}", 8000),
                           self._error("Exporting your data"))
 
     # -- dialogs ----------------------------------------------------------------------------------
@@ -131,21 +144,23 @@ class WindowActions:
         self.sync.set_interval(int(s[cfg.SYNC_INTERVAL_SECONDS] or 120))
 
     def edit_profile(self) -> None:
-        from archpal_desktop.ui import app as ui_app
+        from archpal_desktop.ui import account as ui_app
         ui_app.edit_profile(self.state, self)
 
     def sign_in_again(self) -> None:
-        from archpal_desktop.ui import app as ui_app
+        from archpal_desktop.ui import account as ui_app
         if ui_app.sign_in_again(self.state, self):
             self.sync.sync_now("signed-in")
 
     def sign_out(self) -> None:
-        from archpal_desktop.ui import app as ui_app
+        from archpal_desktop.ui import account as ui_app
         if ui_app.sign_out(self.state, self):
             self.close()
 
     def _theme_changed(self, colors) -> None:
         theme.set_current(colors)
+        self.toast.refresh_look()
+        self.coach_card.refresh_look()
         self.chat.refresh_look()
         self.conversations.viewport().update()
         self.results.viewport().update()

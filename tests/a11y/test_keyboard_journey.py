@@ -219,7 +219,7 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
                         timeout=5000)
 
         # -- delete (and undo, when it exists) --------------------------------------------------
-        dialogs.expect(QMessageBox, lambda dlg: keys.press(Qt.Key.Key_Y, Alt))
+        dialogs.expect(QMessageBox, lambda dlg: keys.press(Qt.Key.Key_D, Alt))   # "&Delete"
         qtbot.waitUntil(w.conversations.hasFocus)
         keys.press(Qt.Key.Key_Delete)
         qtbot.waitUntil(lambda: w.conversations.conv_model.conversation(hit_cid) is None, timeout=5000)

@@ -65,8 +65,10 @@ def test_demo_window_replies_and_stops_through_the_relay(qtbot, qapp, tmp_path, 
         asked = len(ctx.demo.bedrock.requests)
         qtbot.keyClicks(w.composer.edit, "One more question please")
         qtbot.keyClick(w.composer.edit, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: "today's ArchPal time" in w.statusBar().currentMessage(), timeout=20000)
-        assert w.statusBar().isVisible() and "your time" in w.statusBar().currentMessage()
+        # said in the chat, where the reply would have been (no button: nothing to press today)
+        qtbot.waitUntil(lambda: w.coach_card.isVisible()
+                        and "today's ArchPal time" in w.coach_card.detail.text(), timeout=20000)
+        assert "your time" in w.coach_card.detail.text() and not w.coach_card.button.isVisible()
         assert w.chat.chat_model.last().content == "One more question please"
         assert w.chat.chat_model.last().local_state == "waiting"
         assert len(ctx.demo.bedrock.requests) == asked      # and no model call was made

@@ -113,7 +113,7 @@ def test_mailto_with_more_than_a_subject_is_refused(qtbot, make_window, state, o
                               "[desk](mailto:desk@example.edu?subject=Essay%20help)")
     _click(qtbot, w, "mailto:tutor@example.edu?attach=/etc/passwd")
     assert opened.urls == []
-    assert "not opened" in w.statusBar().currentMessage()
+    assert "not opened" in w.toast.text() and w.toast.isVisible()
     _click(qtbot, w, "mailto:desk@example.edu?subject=Essay%20help")
     assert opened.urls == ["mailto:desk@example.edu?subject=Essay help"]
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from archpal_desktop.localstack.bedrock import Reply
 from tests.ui.conftest import save_shot, wait_idle
@@ -77,18 +77,30 @@ def test_rename_delete_and_keyboard(qtbot, make_window, state, monkeypatch):
     assert titles == ["Third essay", "Second essay", "First essay"]
     w.conversations.setFocus()
     w.conversations.select(w.conversations.conv_model.conversations()[1].conversation_id)
-    # QInputDialog is modal; answer it the way a student would (type + OK)
-    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Renamed essay", True)))
+    # the rename box is modal; answer it the way a student would (type + Enter)
+    from tests.support.dialogs import answer_modal, click_message_box_button
+
+    def rename(dlg):
+        edit = dlg.findChild(QLineEdit)
+        edit.selectAll()
+        qtbot.keyClicks(edit, "Renamed essay")
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+    answer_modal(qtbot, QInputDialog, rename, name="renameDialog")
     qtbot.keyClick(w.conversations, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: "Renamed essay" in [c.title for c in w.conversations.conv_model.conversations()],
                     timeout=5000)
     wait_idle(qtbot, state)
     assert w.title_label.text() == "Renamed essay"
     assert state.store.get_conversation(w.current_cid).title == "Renamed essay"
-    from tests.support.dialogs import answer_message_box
-    answer_message_box(qtbot, QMessageBox.StandardButton.Yes, [])  # the confirmation, clicked
+    # the rename box took the focus: the student clicks the conversation again, then Delete
+    model = w.conversations.conv_model
+    rect = w.conversations.visualRect(model.index(model.row_of(w.current_cid)))
+    qtbot.mouseClick(w.conversations.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    seen = []
+    click_message_box_button(qtbot, "Delete", seen)  # the confirmation, clicked
     qtbot.keyClick(w.conversations, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: w.conversations.conv_model.rowCount() == 2, timeout=5000)
+    w.toast.dismiss()       # the Undo time is over: the delete is written
     wait_idle(qtbot, state)
     assert [c.title for c in state.store.list_conversations()] == ["Third essay", "First essay"]
     assert w.current_cid in {c.conversation_id for c in state.store.list_conversations()}

@@ -162,6 +162,20 @@ class Store:
                        "c.conversation_id DESC")
         return [self._conv(r) for r in rows]
 
+    def shown_message_counts(self) -> dict[str, int]:
+        """Per conversation held here, the messages the window shows: every message, with a run
+        of replies to one question (Ask again) counted once, as its one bubble is; stopped,
+        failed and waiting messages count, as they are shown. (``message_count`` stays the S3
+        index's count, which the web app reads.) Conversations whose file is not here are left
+        out: their remote count is all there is."""
+        rows = self.conn.execute(
+            "SELECT c.conversation_id, (SELECT COUNT(*) FROM (SELECT m.role, LAG(m.role) OVER "
+            "(ORDER BY m.ts_key, m.message_id) AS prev FROM messages m "
+            "WHERE m.conversation_id = c.conversation_id) "
+            "WHERE role != 'assistant' OR prev IS NULL OR prev != 'assistant') "
+            "FROM conversations c WHERE c.deleted=0 AND c.file_missing=0").fetchall()
+        return {cid: int(n) for cid, n in rows}
+
     def get_conversation(self, cid: str) -> Conversation | None:
         rows = self._q(self._CONV_SQL + "WHERE c.conversation_id=? AND c.deleted=0", (cid,))
         return self._conv(rows[0]) if rows else None
