@@ -51,12 +51,8 @@ class CoachState(QObject):
             self.unreachable = True
             self.status.set_coach(UNREACHABLE)
             self.window.flash("Saved. ArchPal will answer when it can be reached again.", 6000)
-            # is it only the coach, or the whole network? sync's own request tells, once
-            driver = getattr(self.window, "sync_driver", None)   # the one schedule, where there is one
-            if driver is not None:
-                driver.request("coach-unreachable")
-            elif not self.sync.running:
-                self.sync.sync_now("coach-unreachable")
+            # is it only the coach, or the whole network? sync's own requests tell: the saved
+            # message's upload is already due within a second or two (ui/sync_driver.py)
         self.retry_timer.start(COACH_RETRY_MS)
 
     def _reachable(self) -> None:
