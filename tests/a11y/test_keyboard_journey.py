@@ -2,9 +2,7 @@
 
 Every key goes to the widget that has focus, as a keyboard's do; dialogs are answered the same
 way (a timer types into whatever modal dialog is up). An application-wide filter fails the test
-on any mouse event. Two steps wait for features "feedback" is building, and say so (TODO): Undo
-after a delete (``WAITING_FOR``: it runs as soon as the action exists) and Export all my data (broken
-from the menu on main).
+on any mouse event.
 """
 from __future__ import annotations
 
@@ -28,12 +26,6 @@ from tests.a11y.app_main import _focus_new_windows_class
 
 pytestmark = [pytest.mark.gui]
 
-#: steps of the issue's journey whose feature is not on main yet (run when the action exists)
-WAITING_FOR = {
-    # TODO(feedback): delete + Undo is being rebuilt as a toast by "feedback"; once it lands,
-    # drive its Undo by keyboard here (the step below looks for this action and runs then)
-    "undo delete": "action_undo",
-}
 Ctrl, Shift, Alt = (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier,
                     Qt.KeyboardModifier.AltModifier)
 
@@ -223,10 +215,10 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
         qtbot.waitUntil(w.conversations.hasFocus)
         keys.press(Qt.Key.Key_Delete)
         qtbot.waitUntil(lambda: w.conversations.conv_model.conversation(hit_cid) is None, timeout=5000)
-        undo = next((a for a in w.findChildren(type(w.act_new)) if a.objectName() == WAITING_FOR["undo delete"]), None)
-        if undo is not None:   # TODO(feedback): its Undo toast; the deleted conversation comes back
-            keys.press(Qt.Key.Key_Z, Ctrl)
-            qtbot.waitUntil(lambda: w.conversations.conv_model.conversation(hit_cid) is not None, timeout=5000)
+        # the toast offers Undo; Ctrl+Z (Edit > Undo delete) takes it: the conversation is back
+        qtbot.waitUntil(lambda: w.toast.isVisible() and "Deleted" in w.toast.text(), timeout=5000)
+        keys.press(Qt.Key.Key_Z, Ctrl)
+        qtbot.waitUntil(lambda: w.conversations.conv_model.conversation(hit_cid) is not None, timeout=5000)
 
         # -- export the open conversation as Markdown: Ctrl+Shift+E, a file name, Enter ---------
         target = tmp_path / "journey.md"
@@ -241,10 +233,20 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
         keys.press(Qt.Key.Key_E, Ctrl | Shift)
         qtbot.waitUntil(lambda: target.exists() and open_title in target.read_text(), timeout=10000)
 
-        # TODO(feedback): "Export all my data" (File, Alt+F then "a") is being fixed by
-        # "feedback": on main the menu item passes QAction's checked flag as the folder and fails
-        # (TypeError in window_actions.export_all). Once it lands, drive it here: Alt+F, "a",
-        # answer its folder dialog by typing a folder and Enter, wait for archpal-export/*.json.
+        # -- export all my data: File (Alt+F), "Export &all my data…" (a), a folder, Enter -----
+        folder = tmp_path / "all"
+        folder.mkdir()
+
+        def export_here(dlg):
+            keys.press(Qt.Key.Key_A, Ctrl)
+            keys.type(str(folder))
+            keys.press(Qt.Key.Key_Return)
+        dialogs.expect(QFileDialog, export_here)
+        keys.press(Qt.Key.Key_F, Alt)
+        qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None, timeout=5000)
+        keys.press(Qt.Key.Key_A)
+        qtbot.waitUntil(lambda: (folder / "archpal-export" / "conversations.json").exists(), timeout=10000)
+        qtbot.waitUntil(lambda: w.toast.isVisible() and str(folder) in w.toast.text(), timeout=5000)
 
         # -- settings: Ctrl+, opens them with focus in the first field; Escape closes ------------
         seen_focus = []
@@ -265,7 +267,8 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
         qtbot.waitUntil(lambda: not w.isVisible(), timeout=15000)
         assert not session.signed_in
         assert dialogs.todo == [] and dialogs.done == ["AuthDialog", "ProfileForm", "QInputDialog", "QMessageBox",
-                                                       "QFileDialog", "SettingsDialog", "SignOutDialog"]
+                                                       "QFileDialog", "QFileDialog", "SettingsDialog",
+                                                       "SignOutDialog"]
         assert mouse.seen == [], "the journey used the mouse"
     finally:
         qapp.removeEventFilter(mouse)
