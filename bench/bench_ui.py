@@ -129,7 +129,8 @@ def _window(data_dir: Path, *, offline: bool, start_sync: bool):
     env = _env()
     os.environ["AWS_ENDPOINT_URL_S3"] = env.dead_url if offline else env.moto_url
     app = ui_app.make_app()
-    ctx = Context(build_parser().parse_args(["--user", SUB, "--data-dir", str(data_dir)]))
+    argv = ["--user", SUB, "--data-dir", str(data_dir)]
+    ctx = Context(build_parser(argv).parse_args(argv))   # as cli.main parses: no command modules
     tasks = TaskManager()
     state = ui_app.build_state(ctx, app, tasks)
     window = MainWindow(state, start_sync=start_sync)
@@ -416,7 +417,10 @@ def _child(mode: str, data_dir: str) -> int:
     from archpal_desktop.ui.tasks import TaskManager
 
     app = ui_app.make_app()
-    ctx = Context(build_parser().parse_args(["--user", SUB, "--data-dir", data_dir]))
+    # parsed as cli.main parses a window start: only the command modules the arguments name
+    # (none), so the window's start does not pay for the terminal commands' imports
+    argv = ["--user", SUB, "--data-dir", data_dir]
+    ctx = Context(build_parser(argv).parse_args(argv))
     tasks = TaskManager()
     state = ui_app.build_state(ctx, app, tasks)
     w = MainWindow(state)

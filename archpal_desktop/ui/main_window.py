@@ -87,8 +87,12 @@ class MainWindow(WindowActions, QMainWindow):
             self.statusBar().addPermanentWidget(self.notice)
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sync.refresh_pending()
+        self._started = not start_sync
         if start_sync:
-            QTimer.singleShot(0, self, self._start)
+            # the first sync (and its boto3 import, ~0.2 s of CPU) starts once the list is shown:
+            # started at once, it shared the interpreter with the first paint (ui.startup_1000)
+            self.conversations_loaded.connect(self._start, Qt.ConnectionType.QueuedConnection)
+            QTimer.singleShot(2000, self, self._start)   # a list that could not be loaded
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -234,6 +238,9 @@ class MainWindow(WindowActions, QMainWindow):
         self._action(h, "&About ArchPal", self.show_about)
 
     def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         self.sync.sync_now("start")
         self.replies.kick()   # anything left waiting from last time
 
