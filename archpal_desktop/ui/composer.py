@@ -144,6 +144,16 @@ class Composer(QWidget):
         self.edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if want > cap
                                              else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+    def refit(self) -> None:
+        """Heights again for the current text size (the box's line count does not change with
+        the font, so its document does not say so)."""
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._fit()
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         win = self.window()

@@ -28,6 +28,7 @@ from archpal_desktop.ui.shortcuts import keys
 from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
 from archpal_desktop.ui.tasks import Latest
+from archpal_desktop.ui.view_space import ViewControls
 from archpal_desktop.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._restore_geometry()
         if state.theme is not None:
             state.theme.changed.connect(self._theme_changed)
+            state.theme.changed.connect(self.view_controls.apply_fonts)
             theme.set_current(state.theme.colors)
         self._tray: QSystemTrayIcon | None = None
         notice = getattr(state.auth, "notice", "") if state.auth is not None else ""
@@ -96,7 +98,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        sidebar = QFrame(self)
+        self.sidebar = sidebar = QFrame(self)
         sidebar.setObjectName("sidebar")
         sidebar.setMinimumWidth(220)
         self.search_box = QLineEdit(sidebar)
@@ -128,11 +130,8 @@ class MainWindow(WindowActions, QMainWindow):
 
         center = QWidget(self)
         self.title_label = plain.label(QLabel(center))  # an S3 title, shown as text
-        a11y.value_label(self.title_label, "Conversation title")
-        f = self.title_label.font()
-        f.setPointSizeF(f.pointSizeF() * 1.25)
-        f.setBold(True)
-        self.title_label.setFont(f)
+        a11y.value_label(self.title_label, "Conversation title")   # its font: ViewControls
+        self.title_label.setWordWrap(True)   # a long title wraps: it must not widen the window
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chat = ChatView(center)
         self.composer = Composer(center)
@@ -164,6 +163,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.splitter.setSizes([290, 700, 160])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
+        # folding panels, zoom, the centred column (ui/view_space.py)
+        self.view_controls = ViewControls(self, head, center)
 
         self.status = SyncStatus(self)
         # permanent: a transient flash() message must never hide the sync state
@@ -229,6 +230,7 @@ class MainWindow(WindowActions, QMainWindow):
         v = mb.addMenu("&View")
         self._action(v, "&Next conversation", lambda: self.step_conversation(1), "next")
         self._action(v, "&Previous conversation", lambda: self.step_conversation(-1), "prev")
+        self.view_controls.add_actions(v)
         c = mb.addMenu("&Chat")
         self.act_stop = self._action(c, "&Stop the reply", self.stop_reply, "stop")
         s = mb.addMenu("&Sync")
@@ -541,6 +543,7 @@ class MainWindow(WindowActions, QMainWindow):
         split = self._qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
+        self.view_controls.restore(self._qsettings)
 
     def save_geometry(self) -> None:
         self._qsettings.setValue("window/geometry", self.saveGeometry())
