@@ -201,7 +201,7 @@ class Composer(QWidget):
         if isinstance(exc, core_att.AttachmentError):
             self.show_error(str(exc))
         else:
-            self.show_error(f"The file could not be read ({type(exc).__name__}). Nothing was attached.")
+            self.show_error("The file could not be read. Nothing was attached.")
         self._update()
 
     def _long_paste(self, text: str) -> None:

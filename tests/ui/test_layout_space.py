@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication, QTableWidget
+from PySide6.QtWidgets import QApplication, QTableWidget, QWidget
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.ui.shortcuts import ShortcutsDialog
@@ -263,3 +263,95 @@ def test_wide_screen_keeps_readable_centred_bubbles(make_window, qtbot, state, t
     vp = w.chat.viewport().width()
     reply, asked = bubble(w, reply_id), bubble(w, question)
     assert abs((reply.left() - 61) - (vp - asked.right())) <= 24
+
+
+# -- build 7 (part): settings in the student's words ---------------------------------------------
+CLASS_NAME = __import__("re").compile(
+    r"\b[A-Za-z_]+\.[A-Za-z_]+\.[A-Za-z_.]+\b|\b[A-Z][a-z]+(?:[A-Z][a-z]+)+(?:Error|Exception|Keyring)\b"
+    r"|Traceback|\b(?:Runtime|Type|Value|Key|OS)Error\b")
+
+
+def words_shown(dlg) -> list[str]:
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QGroupBox, QLabel
+    out = []
+    for w in dlg.findChildren(QWidget):
+        if not w.isVisible():
+            continue
+        if isinstance(w, QLabel):
+            out.append(w.text())
+        elif isinstance(w, QGroupBox):
+            out.append(w.title())
+        elif isinstance(w, QAbstractButton):
+            out.append(w.text())
+        elif isinstance(w, QComboBox):
+            out += [w.itemText(i) for i in range(w.count())]
+        out.append(w.toolTip())
+    return [t for t in out if t]
+
+
+def test_settings_speak_the_students_language_with_advanced_folded(make_window, qtbot, state,
+                                                                    theme_manager, monkeypatch):
+    from PySide6.QtWidgets import QComboBox, QSpinBox
+
+    from archpal_desktop.localstack.server import free_port
+    from archpal_desktop.ui.settings_dialog import SettingsDialog
+    dead = f"http://127.0.0.1:{free_port()}"   # the check reports failures: in words
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dead)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", dead)
+    w = make_window()
+    w.activateWindow()
+    seen: dict = {}
+
+    def poll():
+        dlg = QApplication.activeModalWidget()
+        if not (isinstance(dlg, SettingsDialog) and dlg.isVisible()):
+            QTimer.singleShot(20, poll)
+            return
+        seen["plain_words"] = words_shown(dlg)
+        seen["advanced_hidden"] = not dlg.advanced.isVisible() and not dlg.model.isVisible() \
+            and not dlg.interval.isVisible() and not dlg.local_url.isVisible() and not dlg.bucket.isVisible()
+        seen["plain_fits"] = dlg.scroll.verticalScrollBar().maximum() == 0
+        seen["combo_names"] = {c.accessibleName(): c.currentText() for c in dlg.findChildren(QComboBox)}
+        save_shot(dlg, "settings-plain-light")
+        qtbot.mouseClick(dlg.advanced_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dlg.advanced.isVisible())
+        # every field at its full height (nothing squashed); the part scrolls if the screen is small
+        qtbot.waitUntil(lambda: all(f.height() >= f.minimumSizeHint().height() for f in dlg.fields.values()))
+        seen["fields_shown"] = {key: f.isVisible() and f.width() > 40 for key, f in dlg.fields.items()}
+        seen["bucket"] = dlg.bucket.isVisible() and dlg.bucket.text() == state.settings[cfg.S3_BUCKET_NAME]
+        dlg.interval.setValue(600)
+        qtbot.mouseClick(dlg.test_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dlg.test_button.isEnabled() and "Coach model" in dlg.test_result.text(),
+                        timeout=30000)
+        seen["advanced_words"] = words_shown(dlg)
+        seen["result_full"] = dlg.test_result.height() >= dlg.test_result.heightForWidth(dlg.test_result.width()) - 2
+        save_shot(dlg, "settings-advanced-light")
+        theme_manager.set_mode("dark")
+        save_shot(dlg, "settings-advanced-dark")
+        theme_manager.set_mode("light")
+        qtbot.mouseClick(dlg.buttons.button(dlg.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    QTimer.singleShot(0, poll)
+    menu_action(w, "action_settings").trigger()
+
+    assert seen["advanced_hidden"], "the technical fields show before Advanced is opened"
+    assert seen["plain_fits"]
+    plain = " ".join(seen["plain_words"])
+    for words in ("Your coach", "Local model on this computer", "How it looks", "Text size:",
+                  "Your work on this computer", "Advanced"):
+        assert words in plain, words
+    for technical in ("Bedrock", "model id", "endpoint", "bucket", "interval", "OpenAI"):
+        assert technical.lower() not in plain.lower(), technical
+    # each combo box is named for what it is, not for what it holds
+    assert set(seen["combo_names"]) == {"Your coach", "Look"}
+    assert all(name != value for name, value in seen["combo_names"].items())
+    # every setting is reachable once Advanced is open
+    assert all(seen["fields_shown"].values()), seen["fields_shown"]
+    assert seen["bucket"]
+    assert seen["result_full"]
+    # the failed check and every other word shown: no class names, no tracebacks
+    everything = seen["plain_words"] + seen["advanced_words"]
+    offenders = [t for t in everything if CLASS_NAME.search(t)]
+    assert not offenders, offenders
+    assert any("✘ Cloud storage" in t for t in seen["advanced_words"])
+    assert state.settings[cfg.SYNC_INTERVAL_SECONDS] == 600
+    assert w.sync.timer.interval() == 600_000
