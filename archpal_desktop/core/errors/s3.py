@@ -75,5 +75,5 @@ def map_exception(exc: BaseException, *, key: str | None = None) -> ArchPalError
     # words only: the exception's class name goes to the log (the callers log err.code), never
     # into a message a student reads (issue 11, "no class names in any message")
     detail = str(exc).strip()
-    return ArchPalError(f"Something unexpected went wrong{': ' + detail if detail else ''}.",
+    return ArchPalError(f"{detail.rstrip('.')}." if detail else "Something unexpected happened.",
                         "Try again; details are in the log file.", key=key)
