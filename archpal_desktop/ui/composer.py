@@ -345,8 +345,8 @@ class Composer(QWidget):
             self.draft_changed.emit(self.content())
 
     def _text_changed(self) -> None:
-        if self._spelling_wanted and self.tasks is not None:
-            self._load_spelling()
+        if self._spelling_wanted and self.tasks is not None and self.edit.toPlainText():
+            self._load_spelling()   # at the first text, not at an empty draft's load
         self._update()
         self._count_timer.start()
         if not self._loading_draft:

@@ -93,7 +93,7 @@ class MainWindow(WindowActions, QMainWindow):
         if start_sync:
             # the first sync (and its boto3 import, ~0.2 s of CPU) starts once the list is shown:
             # started at once, it shared the interpreter with the first paint (ui.startup_1000)
-            self.conversations_loaded.connect(self._start, Qt.ConnectionType.QueuedConnection)
+            self.conversations_loaded.connect(lambda: QTimer.singleShot(100, self, self._start))
             QTimer.singleShot(2000, self, self._start)   # a list that could not be loaded
 
     # -- construction -------------------------------------------------------------------------

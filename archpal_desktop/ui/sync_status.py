@@ -153,10 +153,7 @@ class SyncController(QObject):
         self._store = store
         self._settings = settings
         self._access = access
-        if sync_fn is None:
-            from archpal_desktop.core.sync import sync_once
-            sync_fn = sync_once
-        self._sync_fn = sync_fn
+        self._sync_fn = sync_fn   # None: core.sync's sync_once, imported by the first sync's worker
         last = store.kv_get(LAST_SYNC_KEY)
         self.state = SyncState(last_sync=float(last) if last else None)
         self._again = False
@@ -169,8 +166,8 @@ class SyncController(QObject):
         self._progress_timer.timeout.connect(self._show_progress)
         self.retry_timer = QTimer(self, singleShot=True, interval=OFFLINE_RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.sync_now("offline-retry"))
-        # asking the OS (D-Bus) costs a few ms: not before the window has painted
-        QTimer.singleShot(0, self, self._watch_network)
+        # asking the OS (D-Bus, QtNetwork's import) costs ~50 ms: well after the first paint
+        QTimer.singleShot(1500, self, self._watch_network)
 
     def set_interval(self, seconds: int) -> None:
         seconds = max(15, int(seconds))
@@ -210,6 +207,9 @@ class SyncController(QObject):
         settings = GuiSyncSettings(self._settings)
 
         def work(report):
+            nonlocal sync_fn
+            if sync_fn is None:   # imported here, on the worker: the window's start needs none of it
+                from archpal_desktop.core.sync import sync_once as sync_fn
             # credentials may need the network (token renewal): never on the UI thread
             acc = access()
             return run_niced(lambda: sync_fn(store, acc, settings,
