@@ -166,8 +166,10 @@ class SyncController(QObject):
         self._progress_timer.timeout.connect(self._show_progress)
         self.retry_timer = QTimer(self, singleShot=True, interval=OFFLINE_RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.sync_now("offline-retry"))
-        # asking the OS (D-Bus, QtNetwork's import) costs ~50 ms: well after the first paint
-        QTimer.singleShot(1500, self, self._watch_network)
+        # asking the OS (D-Bus, QtNetwork's import) costs 15-50 ms of the UI thread: done once
+        # the first sync has an outcome (it matters from then on), never before the first paint
+        # nor at a random moment of the student's work (bench ui.huge_reply_stall)
+        self._watching = False
 
     def set_interval(self, seconds: int) -> None:
         seconds = max(15, int(seconds))
@@ -230,8 +232,14 @@ class SyncController(QObject):
         done, total, phase = self._latest_progress
         self._set(done=int(done), total=int(total), phase=str(phase), online=True)
 
+    def _watch_soon(self) -> None:
+        if not self._watching:
+            self._watching = True
+            QTimer.singleShot(0, self, self._watch_network)
+
     def _done(self, result) -> None:
         self._task = None
+        self._watch_soon()
         errors = list(getattr(result, "errors", []) or [])
         if errors:
             self._set(syncing=False, online=True, error=f"{len(errors)} item(s) could not be synced: "
@@ -245,6 +253,7 @@ class SyncController(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         self._task = None
+        self._watch_soon()
         err = exc if isinstance(exc, ArchPalError) else map_exception(exc)
         log.info("sync failed: %s", err.code)
         offline = isinstance(err, OfflineError)
@@ -271,6 +280,7 @@ class SyncController(QObject):
 
     def mark_offline(self, err: ArchPalError) -> None:
         """Another part (the coach) met the network down: show it and retry on our timer."""
+        self._watch_soon()
         self._set(online=False, error="", action=action_for(err))
         if not self.running:
             self.retry_timer.start()
