@@ -118,6 +118,7 @@ def test_zoom_scales_title_body_composer_rows_and_dialogs(make_window, qtbot, st
     # the size is a setting: kept for the next start, and the settings dialog shows it
     assert state.settings[cfg.FONT_SIZE] == int(body)
     assert cfg.load_settings(cli_overrides={cfg.DATA_DIR: str(state.data_dir)})[cfg.FONT_SIZE] == int(body)
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "zoomed-in-1100x720-light")
     big = open_shortcuts_and_measure(qtbot, edit)
     assert big["font"] == pytest.approx(body)
@@ -160,8 +161,10 @@ def test_narrow_window_gives_the_chat_the_room(make_window, qtbot, state, theme_
     qtbot.waitUntil(lambda: chat_share(w) >= 0.65)
     assert not menu_action(w, "action_toggle_companion").isChecked()
     wait_idle(qtbot, state)
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-800x600-light-panels-auto")
     theme_manager.set_mode("dark")
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-800x600-dark-panels-auto")
     theme_manager.set_mode("light")
 
@@ -172,8 +175,10 @@ def test_narrow_window_gives_the_chat_the_room(make_window, qtbot, state, theme_
     qtbot.waitUntil(lambda: chat_share(w) >= 0.95)
     toggle = w.findChild(type(w.view_controls.panels["list"].button), "toggle_list")
     assert toggle.isVisible() and toggle.width() > 8 and toggle.accessibleName() == "Show the conversation list"
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-800x600-light-collapsed")
     theme_manager.set_mode("dark")
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-800x600-dark-collapsed")
     theme_manager.set_mode("light")
     # the visible button brings it back
@@ -210,6 +215,19 @@ def test_folded_panels_are_kept_for_next_time(make_window, qtbot, state, convers
     assert not menu_action(again, "action_toggle_companion").isChecked()
     qtbot.keyClick(again, Qt.Key.Key_B, CTRL | Qt.KeyboardModifier.ShiftModifier)
     assert again.companion_panel.isVisible()
+    qtbot.waitUntil(lambda: again.companion_panel.width() > 100)
+    # the list folded away, kept, and back at a usable width
+    qtbot.keyClick(again, Qt.Key.Key_B, CTRL)
+    assert not again.sidebar.isVisible()
+    again.close()
+    third = make_window()
+    third.resize(1300, 800)
+    qtbot.waitUntil(lambda: third.width() == 1300)
+    assert not third.sidebar.isVisible() and third.companion_panel.isVisible()
+    qtbot.mouseClick(third.view_controls.panels["list"].button, Qt.MouseButton.LeftButton)
+    assert third.sidebar.isVisible()
+    qtbot.waitUntil(lambda: third.sidebar.width() >= third.sidebar.minimumWidth() >= 200)
+    assert third.conversations.isVisible() and third.conversations.width() > 150
 
 
 def bubble(w, mid: str) -> QRect:
@@ -249,15 +267,19 @@ def test_wide_screen_keeps_readable_centred_bubbles(make_window, qtbot, state, t
     assert abs(send.mapToGlobal(QPoint(send.width(), 0)).x() - (col_left + col)) <= 40
     title = w.title_label
     assert abs(title.mapToGlobal(title.contentsRect().topLeft()).x() - col_left) <= 60
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-1920x1080-light-panels-open")
     theme_manager.set_mode("dark")
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-1920x1080-dark-panels-open")
     qtbot.keyClick(w, Qt.Key.Key_B, CTRL)
     qtbot.keyClick(w, Qt.Key.Key_B, CTRL | Qt.KeyboardModifier.ShiftModifier)
     assert not w.sidebar.isVisible() and not w.companion_panel.isVisible()
     qtbot.waitUntil(lambda: chat_share(w) >= 0.97)
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-1920x1080-dark-collapsed")
     theme_manager.set_mode("light")
+    qtbot.wait(60)   # the layouts settle before the picture
     save_shot(w, "main-1920x1080-light-collapsed")
     # still centred with the panels folded away
     vp = w.chat.viewport().width()
