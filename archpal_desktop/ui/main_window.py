@@ -230,7 +230,6 @@ class MainWindow(WindowActions, QMainWindow):
         v = mb.addMenu("&View")
         self._action(v, "&Next conversation", lambda: self.step_conversation(1), "next")
         self._action(v, "&Previous conversation", lambda: self.step_conversation(-1), "prev")
-        self.view_controls.add_actions(v)
         c = mb.addMenu("&Chat")
         self.act_stop = self._action(c, "&Stop the reply", self.stop_reply, "stop")
         s = mb.addMenu("&Sync")
@@ -238,6 +237,7 @@ class MainWindow(WindowActions, QMainWindow):
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "help")
         self._action(h, "&About ArchPal", self.show_about)
+        self.view_controls.add_actions(v)   # the View menu's zoom and panels (ui/view_space.py)
 
     def _start(self) -> None:
         if self._started:

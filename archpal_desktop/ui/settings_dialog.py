@@ -193,7 +193,7 @@ class SettingsDialog(QDialog):
         fa.addRow("Coach model id:", row(cfg.ANTHROPIC_MODEL, self.model))
         fa.addRow("Local model address:", row(cfg.OPENAI_BASE_URL, self.local_url))
         fa.addRow("Local model name:", row(cfg.OPENAI_MODEL, self.local_model))
-        fa.addRow("Sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
+        fa.addRow("In the background, sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
         fa.addRow("Storage bucket:", self.bucket)
         self.advanced.hide()
         self.advanced_button.toggled.connect(self._show_advanced)
