@@ -153,7 +153,10 @@ class SyncController(QObject):
         self._store = store
         self._settings = settings
         self._access = access
-        self._sync_fn = sync_fn   # None: core.sync's sync_once, imported by the first sync's worker
+        if sync_fn is None:
+            from archpal_desktop.core.sync import sync_once
+            sync_fn = sync_once
+        self._sync_fn = sync_fn
         last = store.kv_get(LAST_SYNC_KEY)
         self.state = SyncState(last_sync=float(last) if last else None)
         self._again = False
@@ -166,10 +169,8 @@ class SyncController(QObject):
         self._progress_timer.timeout.connect(self._show_progress)
         self.retry_timer = QTimer(self, singleShot=True, interval=OFFLINE_RETRY_MS)
         self.retry_timer.timeout.connect(lambda: self.sync_now("offline-retry"))
-        # asking the OS (D-Bus, QtNetwork's import) costs 15-50 ms of the UI thread: done once
-        # the first sync has an outcome (it matters from then on), never before the first paint
-        # nor at a random moment of the student's work (bench ui.huge_reply_stall)
-        self._watching = False
+        # asking the OS (D-Bus) costs a few ms: not before the window has painted
+        QTimer.singleShot(0, self, self._watch_network)
 
     def set_interval(self, seconds: int) -> None:
         seconds = max(15, int(seconds))
@@ -209,9 +210,6 @@ class SyncController(QObject):
         settings = GuiSyncSettings(self._settings)
 
         def work(report):
-            nonlocal sync_fn
-            if sync_fn is None:   # imported here, on the worker: the window's start needs none of it
-                from archpal_desktop.core.sync import sync_once as sync_fn
             # credentials may need the network (token renewal): never on the UI thread
             acc = access()
             return run_niced(lambda: sync_fn(store, acc, settings,
@@ -232,14 +230,8 @@ class SyncController(QObject):
         done, total, phase = self._latest_progress
         self._set(done=int(done), total=int(total), phase=str(phase), online=True)
 
-    def _watch_soon(self) -> None:
-        if not self._watching:
-            self._watching = True
-            QTimer.singleShot(0, self, self._watch_network)
-
     def _done(self, result) -> None:
         self._task = None
-        self._watch_soon()
         errors = list(getattr(result, "errors", []) or [])
         if errors:
             self._set(syncing=False, online=True, error=f"{len(errors)} item(s) could not be synced: "
@@ -253,7 +245,6 @@ class SyncController(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         self._task = None
-        self._watch_soon()
         err = exc if isinstance(exc, ArchPalError) else map_exception(exc)
         log.info("sync failed: %s", err.code)
         offline = isinstance(err, OfflineError)
@@ -280,7 +271,6 @@ class SyncController(QObject):
 
     def mark_offline(self, err: ArchPalError) -> None:
         """Another part (the coach) met the network down: show it and retry on our timer."""
-        self._watch_soon()
         self._set(online=False, error="", action=action_for(err))
         if not self.running:
             self.retry_timer.start()
