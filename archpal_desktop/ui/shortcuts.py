@@ -68,6 +68,8 @@ class ShortcutsDialog(QDialog):
     def _fit_to_text(self) -> None:
         """Big enough for every row at the current text size (zoom), within the screen."""
         t = self.table
+        t.setWordWrap(False)   # one line a row: its height from the text size, not a wrap guess
+        t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         t.resizeRowsToContents()
         frame = 2 * t.frameWidth()
         head = t.horizontalHeader()
