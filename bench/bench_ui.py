@@ -28,7 +28,7 @@ BIG = "00000000-0000-4000-8000-000000005000"      # the 5,000-message conversati
 STREAM = "00000000-0000-4000-8000-000000001000"   # the 1,000-message conversation
 
 BUDGETS = {
-    "ui.startup_1000.seconds": ("<=", 0.8),
+    "ui.startup_1000.seconds": ("<=", 0.5),
     "ui.open_conversation_5000.ms": ("<=", 150),
     "ui.max_stall_during_sync.ms": ("<=", 50),
     "ui.stream_paint_lag.ms": ("<=", 16),
@@ -129,7 +129,8 @@ def _window(data_dir: Path, *, offline: bool, start_sync: bool):
     env = _env()
     os.environ["AWS_ENDPOINT_URL_S3"] = env.dead_url if offline else env.moto_url
     app = ui_app.make_app()
-    ctx = Context(build_parser().parse_args(["--user", SUB, "--data-dir", str(data_dir)]))
+    argv = ["--user", SUB, "--data-dir", str(data_dir)]
+    ctx = Context(build_parser(argv).parse_args(argv))   # as cli.main parses: no command modules
     tasks = TaskManager()
     state = ui_app.build_state(ctx, app, tasks)
     window = MainWindow(state, start_sync=start_sync)
@@ -174,22 +175,36 @@ class _PaintWatch:
 
 # -- metrics --------------------------------------------------------------------------------------
 def startup_1000():
+    """Process start to the first paint of the 1,000-row list, the median of 5 starts.
+
+    The children run with compiled bytecode, as an installed ArchPal does (pip compiles at
+    install, the frozen package ships .pyc): a source checkout with PYTHONDONTWRITEBYTECODE set
+    compiles ~70 of our modules on every start (~60 ms here), which no student's start pays.
+    One untimed start fills a bytecode folder of the sandbox first; its time is reported as
+    ``detail.first_run_s``."""
     env = _env()
     times = []
-    for _ in range(5):
-        child_env = dict(os.environ, AWS_ENDPOINT_URL_S3=env.dead_url)
+    child_env = dict(os.environ, AWS_ENDPOINT_URL_S3=env.dead_url, PYTHONPYCACHEPREFIX=str(env.tmp / "pycache"))
+    child_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    first = None
+    for i in range(6):
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, str(Path(__file__)), "child", "startup", str(env.cache_a)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env)
         line = proc.stdout.readline()
-        times.append(time.perf_counter() - t0)
+        took = time.perf_counter() - t0
         proc.wait(30)
         if not line.startswith("painted"):
             raise RuntimeError(f"startup child failed: {line!r} {proc.stderr.read()[-2000:]}")
         rows = int(line.split()[1])
         if rows != N_CONVERSATIONS:
             raise RuntimeError(f"startup child showed {rows} conversations")
-    return statistics.median(times), "seconds", {"runs": [round(t, 3) for t in times]}
+        if i == 0:
+            first = took   # the bytecode was written by this one
+        else:
+            times.append(took)
+    return statistics.median(times), "seconds", {"runs": [round(t, 3) for t in times],
+                                                 "first_run_s": round(first or 0, 3)}
 
 
 def open_conversation_5000():
@@ -416,7 +431,10 @@ def _child(mode: str, data_dir: str) -> int:
     from archpal_desktop.ui.tasks import TaskManager
 
     app = ui_app.make_app()
-    ctx = Context(build_parser().parse_args(["--user", SUB, "--data-dir", data_dir]))
+    # parsed as cli.main parses a window start: only the command modules the arguments name
+    # (none), so the window's start does not pay for the terminal commands' imports
+    argv = ["--user", SUB, "--data-dir", data_dir]
+    ctx = Context(build_parser(argv).parse_args(argv))
     tasks = TaskManager()
     state = ui_app.build_state(ctx, app, tasks)
     w = MainWindow(state)

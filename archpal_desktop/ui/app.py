@@ -112,11 +112,11 @@ def resolve_user(ctx, settings, tasks: TaskManager) -> tuple[str, str, Any, Any]
 def static_access_factory(settings, sub: str):
     """Access for the window's syncs with static keys: one boto3 session while the keys stay
     the same (botocore loads its models once per session, as the signed-in path does)."""
-    from archpal_desktop.core.aws import static_access
-
     held: dict[str, Any] = {}
 
     def access():
+        # imported at the first sync (a worker), not here: boto3 costs the window's start ~0.2 s
+        from archpal_desktop.core.aws import static_access
         keys = tuple(settings[k] for k in (cfg.AWS_ACCESS_KEY_ID, cfg.AWS_SECRET_ACCESS_KEY,
                                            cfg.AWS_SESSION_TOKEN, cfg.AWS_REGION))
         if held.get("keys") != keys:

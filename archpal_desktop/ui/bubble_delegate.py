@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from archpal_desktop.core.assistant import provider_label
@@ -30,8 +30,9 @@ MARGIN = 12
 PAD = 10
 GAP = 10
 DOC_CACHE = 400
-BAR_H = 28          # the line under a bubble: who, when, state, and the card's buttons
-MAX_BUBBLE = 720    # a readable line length on a wide screen
+BAR_H = 28          # the line under a bubble at the system's size (it grows with the text)
+READABLE_CHARS = 75  # a bubble's longest line on a wide screen, in average characters
+USER_INDENT = 48    # how far a student's bubble may come from the left of the column
 
 STATE_TEXT = {
     "waiting": "Waiting for ArchPal: saved here, answered when a connection is back",
@@ -75,25 +76,46 @@ class MessageDelegate(QStyledItemDelegate):
         self._docs: OrderedDict[tuple, markdown.SafeDocument] = OrderedDict()
         self._sizes: dict[str, tuple[tuple, QSize]] = {}
         self.highlight_id: str | None = None
-        self.font = QFont(view.font())
+        self._fonts(view.font())
+
+    def _fonts(self, font: QFont) -> None:
+        """Every size here follows the view's font (the text size setting and zoom)."""
+        self.font = QFont(font)
         self.small = QFont(self.font)
         self.small.setPointSizeF(max(7.0, self.font.pointSizeF() * 0.85))
+        fm = QFontMetrics(self.font)
+        # the average character of prose, lower case and spaces (averageCharWidth() counts capitals)
+        sample = "the quick brown fox jumps over a lazy dog "
+        self.readable = int(fm.horizontalAdvance(sample) * READABLE_CHARS / len(sample))
+        self.bar_h = max(BAR_H, fm.height() + 12)   # the card's buttons sit in it
 
     def reset_caches(self) -> None:
         self._docs.clear()
         self._sizes.clear()
-        self.font = QFont(self._view.font())
-        self.small = QFont(self.font)
-        self.small.setPointSizeF(max(7.0, self.font.pointSizeF() * 0.85))
+        self._fonts(self._view.font())
 
     # -- layout -------------------------------------------------------------------------------
+    def column_width(self) -> int:
+        """The conversation's widest column: a readable reply beside its avatar, and room for a
+        student's bubble to sit right of it."""
+        return self.readable + 2 * PAD + AVATAR + 9 + 2 * MARGIN + USER_INDENT
+
+    def column(self, rect: QRect) -> QRect:
+        """All of a narrow pane; on a wide one a centred column (bubbles keep a readable width
+        and the conversation stays in the middle, as the web apps do)."""
+        col = self.column_width()
+        if rect.width() <= col:
+            return rect
+        return QRect(rect.left() + (rect.width() - col) // 2, rect.top(), col, rect.height())
+
     def _max_text_width(self, width: int, role: str) -> int:
-        room = width - 2 * MARGIN - (AVATAR + 8 if role == "assistant" else 48)
-        return max(120, min(int(room), MAX_BUBBLE) - 2 * PAD)
+        width = min(width, self.column_width())
+        room = width - 2 * MARGIN - (AVATAR + 8 if role == "assistant" else USER_INDENT)
+        return max(120, min(int(room), self.readable) - 2 * PAD)
 
     def key(self, msg: Message, width: int) -> tuple:
         return (msg.message_id, hash(msg.content), len(msg.content), width, theme.current().name,
-                self.font.pointSizeF())
+                self.font.pointSizeF(), self.font.family())
 
     def document(self, msg: Message, width: int, *, fresh: bool = False) -> markdown.SafeDocument:
         """The bubble's laid-out text; ``fresh`` makes one the caller owns (a card's)."""
@@ -147,8 +169,9 @@ class MessageDelegate(QStyledItemDelegate):
 
     def geometry(self, rect: QRect, msg: Message) -> Geometry:
         doc = self.document(msg, rect.width())
+        rect = self.column(rect)
         dw, dh = int(doc.textWidth()), int(doc.size().height())
-        meta_h = BAR_H
+        meta_h = self.bar_h
         bw, bh = dw + 2 * PAD, dh + 2 * PAD
         top = rect.top() + GAP // 2
         if msg.role == "assistant":

@@ -143,6 +143,16 @@ class Composer(QWidget):
         self.edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if want > cap
                                              else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
+    def refit(self) -> None:
+        """Heights again for the current text size (the box's line count does not change with
+        the font, so its document does not say so)."""
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:
+            self._fit()
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         win = self.window()
@@ -190,7 +200,7 @@ class Composer(QWidget):
         if isinstance(exc, core_att.AttachmentError):
             self.show_error(str(exc))
         else:
-            self.show_error(f"The file could not be read ({type(exc).__name__}). Nothing was attached.")
+            self.show_error("The file could not be read. Nothing was attached.")
         self._update()
 
     def _long_paste(self, text: str) -> None:
@@ -343,8 +353,8 @@ class Composer(QWidget):
             self.draft_changed.emit(self.content())
 
     def _text_changed(self) -> None:
-        if self._spelling_wanted and self.tasks is not None:
-            self._load_spelling()
+        if self._spelling_wanted and self.tasks is not None and self.edit.toPlainText():
+            self._load_spelling()   # at the first text, not at an empty draft's load
         self._update()
         self._count_timer.start()
         if not self._loading_draft:

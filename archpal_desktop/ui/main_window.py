@@ -32,6 +32,7 @@ from archpal_desktop.ui.sync_driver import SyncDriver
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
 from archpal_desktop.ui.tasks import Latest
 from archpal_desktop.ui.toast import CoachErrorCard, Toast
+from archpal_desktop.ui.view_space import ViewControls
 from archpal_desktop.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._restore_geometry()
         if state.theme is not None:
             state.theme.changed.connect(self._theme_changed)
+            state.theme.changed.connect(self.view_controls.apply_fonts)
             theme.set_current(state.theme.colors)
         self._tray: QSystemTrayIcon | None = None
         notice = getattr(state.auth, "notice", "") if state.auth is not None else ""
@@ -100,13 +102,17 @@ class MainWindow(WindowActions, QMainWindow):
         self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sprints.restore()
         self.sync.refresh_pending()
+        self._started = not start_sync
         if start_sync:
-            QTimer.singleShot(0, self, self._start)
+            # the first sync (and its boto3 import, ~0.2 s of CPU) starts once the list is shown:
+            # started at once, it shared the interpreter with the first paint (ui.startup_1000)
+            self.conversations_loaded.connect(lambda: QTimer.singleShot(100, self, self._start))
+            QTimer.singleShot(2000, self, self._start)   # a list that could not be loaded
         self.composer.edit.setFocus()   # a student opens the window to write
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        sidebar = QFrame(self)
+        self.sidebar = sidebar = QFrame(self)
         sidebar.setObjectName("sidebar")
         sidebar.setMinimumWidth(220)
         self.search_box = QLineEdit(sidebar)
@@ -138,11 +144,8 @@ class MainWindow(WindowActions, QMainWindow):
 
         center = QWidget(self)
         self.title_label = plain.label(QLabel(center))  # an S3 title, shown as text
-        a11y.value_label(self.title_label, "Conversation title")
-        f = self.title_label.font()
-        f.setPointSizeF(f.pointSizeF() * 1.25)
-        f.setBold(True)
-        self.title_label.setFont(f)
+        a11y.value_label(self.title_label, "Conversation title")   # its font: ViewControls
+        self.title_label.setWordWrap(True)   # a long title wraps: it must not widen the window
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chat = ChatView(center)
         self.composer = Composer(center)
@@ -181,6 +184,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.splitter.setSizes([290, 700, 160])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
+        # folding panels, zoom, the centred column (ui/view_space.py)
+        self.view_controls = ViewControls(self, head, center)
 
         self.status = SyncStatus(self)
         # permanent: a transient flash() message must never hide the sync state
@@ -260,8 +265,12 @@ class MainWindow(WindowActions, QMainWindow):
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "help")
         self._action(h, "&About ArchPal", self.show_about)
+        self.view_controls.add_actions(v)   # the View menu's zoom and panels (ui/view_space.py)
 
     def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         self.sync.sync_now("start")
         self.replies.kick()   # anything left waiting from last time
 
@@ -551,6 +560,7 @@ class MainWindow(WindowActions, QMainWindow):
         split = self._qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)
+        self.view_controls.restore(self._qsettings)
 
     def save_geometry(self) -> None:
         self._qsettings.setValue("window/geometry", self.saveGeometry())

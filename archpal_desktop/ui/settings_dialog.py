@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.errors import map_exception
@@ -18,6 +19,9 @@ from archpal_desktop.ui import a11y, plain
 log = logging.getLogger(__name__)
 
 MANAGED = "Managed by your organisation"
+#: how the access was obtained, in words (core.aws.AwsAccess.source)
+SIGN_IN_WORDS = {"identity-pool": " with your university account",
+                 "static": " with this computer's access keys", "default": " with this computer's access keys"}
 
 
 def check_connection(state) -> list[tuple[str, bool, str]]:
@@ -30,8 +34,10 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
     try:
         access = state.access() if state.access else None
         if access is None:
-            raise RuntimeError("not signed in")
-        out.append(("Sign-in", True, f"Signed in ({access.source})."))
+            from archpal_desktop.core.errors import AuthExpiredError
+            raise AuthExpiredError("You are not signed in.", "Sign in from the File menu.")
+        how = SIGN_IN_WORDS.get(getattr(access, "source", ""), "")
+        out.append(("Sign-in", True, f"Signed in{how}."))
     except Exception as exc:  # each failure is reported in words, the next check still runs
         out.append(("Sign-in", False, str(map_exception(exc))))
         access = None
@@ -39,7 +45,7 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
         checks = Doctor(settings, lambda: access).run()
         failed = next((c for c in checks if c.status == FAIL), None)
         if failed is None:
-            out.append(("Cloud storage (S3)", True, f"Bucket {settings[cfg.S3_BUCKET_NAME]} is reachable."))
+            out.append(("Cloud storage (S3)", True, "Your conversations can be saved online."))
         else:
             out.append(("Cloud storage (S3)", False,
                         f"{failed.detail} {failed.fix}".strip() if failed.fix else failed.detail))
@@ -64,6 +70,10 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
 
 
 class SettingsDialog(QDialog):
+    """In the student's words first (their coach, the look, where their work is kept); the
+    technical values (model ids, the local model's address, the sync interval, the storage
+    bucket) under "Advanced", folded away until asked for. Every setting stays reachable."""
+
     applied = Signal()
 
     def __init__(self, state, parent=None):
@@ -76,40 +86,48 @@ class SettingsDialog(QDialog):
         s = self.settings
 
         self.provider = QComboBox(self)
-        self.provider.addItem("Amazon Bedrock (Claude)", "bedrock")
-        self.provider.addItem("Local model (OpenAI-compatible)", "openai")
+        self.provider.addItem("ArchPal's coach, online", "bedrock")
+        self.provider.addItem("Local model on this computer", "openai")
         self.provider.setCurrentIndex(max(0, self.provider.findData(str(s[cfg.PROVIDER]))))
+        self.provider.setToolTip("Who answers your messages. A local model (for example Ollama) "
+                                 "runs on this computer; set its address under Advanced.")
         self.model = QLineEdit(str(s[cfg.ANTHROPIC_MODEL]), self)
         self.local_url = QLineEdit(str(s[cfg.OPENAI_BASE_URL]), self)
         self.local_url.setPlaceholderText("e.g. http://127.0.0.1:11434/v1 (Ollama)")
         self.local_model = QLineEdit(str(s[cfg.OPENAI_MODEL]), self)
+        self.local_model.setPlaceholderText("e.g. llama3.1")
         self.theme = QComboBox(self)
         for label, value in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
             self.theme.addItem(label, value)
         self.theme.setCurrentIndex(max(0, self.theme.findData(str(s[cfg.THEME]))))
         self.font_size = QSpinBox(self)
         self.font_size.setRange(0, 32)
-        self.font_size.setSpecialValueText("System size")
+        self.font_size.setSpecialValueText("Usual size")
+        self.font_size.setSuffix(" pt")
         self.font_size.setValue(int(s[cfg.FONT_SIZE] or 0))
         self.interval = QSpinBox(self)
         self.interval.setRange(15, 86_400)
-        self.interval.setSuffix(" s")
+        self.interval.setSuffix(" seconds")
         self.interval.setValue(int(s[cfg.SYNC_INTERVAL_SECONDS] or 120))
         self.data_dir = QLineEdit(str(s[cfg.DATA_DIR] or ""), self)
         self.data_dir.setPlaceholderText(str(s.data_dir()))
-        browse = QPushButton("Browse…", self)
-        browse.setAccessibleName("Choose data folder")
+        self.bucket = QLineEdit(str(s[cfg.S3_BUCKET_NAME] or ""), self)
+        self.bucket.setReadOnly(True)   # the school's: shown, never edited here
+        self.bucket.setPlaceholderText("Not set")
+        browse = QPushButton("Choose…", self)
+        browse.setAccessibleName("Choose the folder for your work")
         browse.clicked.connect(self._browse)
         self._browse_button = browse
 
-        for key, w, name in ((cfg.PROVIDER, self.provider, "Assistant provider"),
-                             (cfg.ANTHROPIC_MODEL, self.model, "Bedrock model id"),
-                             (cfg.OPENAI_BASE_URL, self.local_url, "Local model endpoint"),
+        # accessible names say what each field is (never its current value)
+        for key, w, name in ((cfg.PROVIDER, self.provider, "Your coach"),
+                             (cfg.ANTHROPIC_MODEL, self.model, "Coach model id"),
+                             (cfg.OPENAI_BASE_URL, self.local_url, "Local model address"),
                              (cfg.OPENAI_MODEL, self.local_model, "Local model name"),
-                             (cfg.THEME, self.theme, "Theme"),
-                             (cfg.FONT_SIZE, self.font_size, "Font size"),
-                             (cfg.SYNC_INTERVAL_SECONDS, self.interval, "Sync interval"),
-                             (cfg.DATA_DIR, self.data_dir, "Data folder")):
+                             (cfg.THEME, self.theme, "Look"),
+                             (cfg.FONT_SIZE, self.font_size, "Text size"),
+                             (cfg.SYNC_INTERVAL_SECONDS, self.interval, "Check for changes every"),
+                             (cfg.DATA_DIR, self.data_dir, "Folder for your work on this computer")):
             w.setAccessibleName(name)
             self.fields[key] = w
             if s.is_managed(key):
@@ -118,6 +136,8 @@ class SettingsDialog(QDialog):
                 w.setAccessibleDescription(MANAGED)
                 if key == cfg.DATA_DIR:
                     browse.setEnabled(False)
+        self.bucket.setAccessibleName("Online storage (bucket)")
+        self.bucket.setAccessibleDescription("Set by your school; shown for help requests.")
 
         def row(key: str, w: QWidget) -> QWidget:
             if not s.is_managed(key):
@@ -131,37 +151,62 @@ class SettingsDialog(QDialog):
             lay.addWidget(note)
             return box
 
-        assistant = QGroupBox("Assistant", self)
-        fa = QFormLayout(assistant)
-        fa.addRow("Provider:", row(cfg.PROVIDER, self.provider))
-        fa.addRow("Bedrock model:", row(cfg.ANTHROPIC_MODEL, self.model))
-        fa.addRow("Local endpoint:", row(cfg.OPENAI_BASE_URL, self.local_url))
-        fa.addRow("Local model:", row(cfg.OPENAI_MODEL, self.local_model))
-        look = QGroupBox("Appearance", self)
+        def muted(text: str) -> QLabel:
+            label = QLabel(text, self)
+            label.setObjectName("muted")
+            label.setWordWrap(True)
+            return label
+
+        coach = QGroupBox("Your coach", self)
+        fc = QFormLayout(coach)
+        fc.addRow("Who answers:", row(cfg.PROVIDER, self.provider))
+        fc.addRow("", muted("ArchPal's coach needs the internet. A local model works offline; "
+                            "it must be running on this computer."))
+        look = QGroupBox("How it looks", self)
         fl = QFormLayout(look)
-        fl.addRow("Theme:", row(cfg.THEME, self.theme))
-        fl.addRow("Font size:", row(cfg.FONT_SIZE, self.font_size))
-        sync = QGroupBox("Sync and data", self)
-        fs = QFormLayout(sync)
-        fs.addRow("In the background, sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
+        fl.addRow("Colours:", row(cfg.THEME, self.theme))
+        fl.addRow("Text size:", row(cfg.FONT_SIZE, self.font_size))
+        fl.addRow("", muted("Ctrl+= and Ctrl+- change the text size too; Ctrl+0 goes back."))
+        work = QGroupBox("Your work on this computer", self)
+        fw = QFormLayout(work)
         dd = QWidget(self)
         dl = QHBoxLayout(dd)
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addWidget(row(cfg.DATA_DIR, self.data_dir), 1)
         dl.addWidget(browse)
-        fs.addRow("Data folder:", dd)
-        note = QLabel("A new data folder is used the next time ArchPal starts.", self)
-        note.setObjectName("muted")
-        fs.addRow("", note)
-        for form in (fa, fl, fs):
+        fw.addRow("Kept in:", dd)
+        fw.addRow("", muted("A new folder is used the next time ArchPal starts."))
+
+        # -- Advanced: folded away until asked for ---------------------------------------------
+        self.advanced_button = QToolButton(self)
+        self.advanced_button.setObjectName("advancedToggle")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setText("Advanced")
+        self.advanced_button.setAccessibleName("Advanced settings")
+        self.advanced_button.setAccessibleDescription("Model ids, the local model's address, how "
+                                                      "often to sync, the storage bucket")
+        self.advanced = QGroupBox(self)
+        self.advanced.setObjectName("advanced")
+        fa = QFormLayout(self.advanced)
+        fa.addRow("Coach model id:", row(cfg.ANTHROPIC_MODEL, self.model))
+        fa.addRow("Local model address:", row(cfg.OPENAI_BASE_URL, self.local_url))
+        fa.addRow("Local model name:", row(cfg.OPENAI_MODEL, self.local_model))
+        fa.addRow("In the background, sync every:", row(cfg.SYNC_INTERVAL_SECONDS, self.interval))
+        fa.addRow("Storage bucket:", self.bucket)
+        self.advanced.hide()
+        self.advanced_button.toggled.connect(self._show_advanced)
+        for form in (fc, fl, fw, fa):
             a11y.tie_form(form)   # each field labelled by its row's label
 
-        self.test_button = QPushButton("Test connection", self)
-        self.test_button.setAccessibleName("Test connection")
+        self.test_button = QPushButton("Check the connection", self)
+        self.test_button.setAccessibleName("Check the connection")
+        self.test_button.setToolTip("Checks your sign-in, the online storage and the coach")
         self.test_button.clicked.connect(self.test_connection)
         self.test_result = plain.label(QLabel(self))
         self.test_result.setObjectName("testResult")
-        a11y.value_label(self.test_result, "Connection test result")
+        a11y.value_label(self.test_result, "Connection check result")
         self.test_result.setWordWrap(True)
         self.error = plain.label(QLabel(self))
         self.error.setObjectName("statusError")
@@ -172,19 +217,52 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.buttons = buttons
-        lay = QVBoxLayout(self)
-        for w in (assistant, look, sync):
+        # everything but Save/Cancel scrolls when it is taller than the screen (a big text size)
+        self.content = QWidget(self)
+        lay = QVBoxLayout(self.content)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for w in (coach, look, work):
             lay.addWidget(w)
+        lay.addWidget(self.advanced_button, 0, Qt.AlignmentFlag.AlignLeft)
+        lay.addWidget(self.advanced)
         test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.test_result, 1)
         lay.addLayout(test_row)
         lay.addWidget(self.error)
-        lay.addWidget(buttons)
-        self.resize(620, 560)
+        lay.addStretch(1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.content)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.scroll, 1)
+        outer.addWidget(buttons)
+        self._fit()
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self._fit()
+        if shown:
+            self.scroll.ensureWidgetVisible(self.advanced)
+
+    def _fit(self) -> None:
+        """Room for what shows, at the current text size (zoom), within the screen."""
+        self.content.adjustSize()
+        inner = self.content.sizeHint()
+        m = self.layout().contentsMargins()
+        extra_h = m.top() + m.bottom() + self.layout().spacing() + self.buttons.sizeHint().height()
+        w = max(560, inner.width() + m.left() + m.right() + self.scroll.verticalScrollBar().sizeHint().width())
+        h = inner.height() + extra_h + 4
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            w, h = min(w, int(screen.width() * 0.95)), min(h, int(screen.height() * 0.9))
+        self.resize(max(w, self.width() if self.isVisible() else 0), max(h, self.height() if self.isVisible() else 0))
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text()
+        folder = QFileDialog.getExistingDirectory(self, "Folder for your work", self.data_dir.text()
                                                   or str(self.settings.data_dir()))
         if folder:
             self.data_dir.setText(folder)
@@ -220,6 +298,7 @@ class SettingsDialog(QDialog):
             self.test_button.setEnabled(True)
             self.test_result.setText("\n".join(f"{'✔' if ok else '✘'} {what}: {words}"
                                                for what, ok, words in rows))
+            self._fit()
             a11y.announce(self.test_result, self.test_result.text())
 
         def failed(exc) -> None:

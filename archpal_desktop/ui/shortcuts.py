@@ -29,6 +29,11 @@ SHORTCUTS: dict[str, tuple[str, list[QKeySequence]]] = {
     "print": ("Print the conversation", [QKeySequence("Ctrl+P")]),
     "sprint": ("Start a writing sprint", [QKeySequence("Ctrl+Shift+S")]),
     "settings": ("Settings", [QKeySequence("Ctrl+,")]),
+    "zoom_in": ("Bigger text", [QKeySequence("Ctrl+="), QKeySequence("Ctrl++")]),
+    "zoom_out": ("Smaller text", [QKeySequence("Ctrl+-")]),
+    "zoom_reset": ("Text at its usual size", [QKeySequence("Ctrl+0")]),
+    "toggle_list": ("Show or hide the conversation list", [QKeySequence("Ctrl+B")]),
+    "toggle_companion": ("Show or hide the companion", [QKeySequence("Ctrl+Shift+B")]),
     "help": ("Keyboard shortcuts", [QKeySequence("F1"), QKeySequence("Ctrl+/")]),
     "quit": ("Quit", [QKeySequence("Ctrl+Q")]),
 }
@@ -61,4 +66,26 @@ class ShortcutsDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(table)
         lay.addWidget(buttons)
-        self.resize(520, 560)
+        self._fit_to_text()
+
+    def _fit_to_text(self) -> None:
+        """Big enough for every row at the current text size (zoom), within the screen."""
+        t = self.table
+        t.setWordWrap(False)   # one line a row: its height from the text size, not a wrap guess
+        t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        t.resizeRowsToContents()
+        frame = 2 * t.frameWidth()
+        head = t.horizontalHeader()
+        want_w = sum(max(t.sizeHintForColumn(c), head.sectionSizeHint(c)) for c in range(t.columnCount())) \
+            + frame + t.verticalScrollBar().sizeHint().width() + 24
+        want_h = t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + frame
+        t.setMinimumWidth(min(want_w, 1400))
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        lay = self.layout()
+        m = lay.contentsMargins()
+        extra_h = m.top() + m.bottom() + lay.spacing() + lay.itemAt(1).sizeHint().height()
+        w = max(520, want_w + m.left() + m.right())
+        h = max(360, want_h + extra_h)
+        if screen is not None:
+            w, h = min(w, int(screen.width() * 0.95)), min(h, int(screen.height() * 0.9))
+        self.resize(w, h)

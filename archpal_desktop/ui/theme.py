@@ -164,6 +164,25 @@ class ThemeManager(QObject):
         self._font_size = int(size or 0)
         self.apply()
 
+    @property
+    def font_size(self) -> int:
+        """The chosen text size in points; 0 is the system's size."""
+        return self._font_size if self._font_size > 5 else 0
+
+    def point_size(self) -> float:
+        """The text size in effect now, in points."""
+        return float(self._font_size) if self._font_size > 5 else system_point_size(self._base_font)
+
+    def zoomed(self, step: int) -> int:
+        """The size one zoom step up (``step`` > 0) or down from now; 0 for ``step`` 0 (the
+        system's size). Steps follow :data:`ZOOM_SIZES` and stop at its ends."""
+        if step == 0:
+            return 0
+        now = self.point_size()
+        if step > 0:
+            return next((z for z in ZOOM_SIZES if z > now + 0.01), ZOOM_SIZES[-1])
+        return next((z for z in reversed(ZOOM_SIZES) if z < now - 0.01), ZOOM_SIZES[0])
+
     def high_contrast(self) -> bool:
         """The system asks for high contrast (GNOME/KDE/Windows/macOS setting, Qt 6.10+)."""
         # read afresh each time: PySide 6.12 invalidates the hints' wrapper once a signal of it is
@@ -199,6 +218,29 @@ class ThemeManager(QObject):
         self._app.setStyleSheet(style_sheet(self.colors))
         log.debug("theme %s (mode %s)", self.colors.name, self._mode)
         self.changed.emit(self.colors)
+
+
+#: the text sizes zoom steps through (points), about 10% apart like a browser's zoom
+ZOOM_SIZES = (7, 8, 9, 10, 11, 12, 13, 14, 16, 18, 20, 22, 24, 28, 32)
+#: the conversation title's size against the body text, kept whatever the text size
+TITLE_SCALE = 1.25
+
+
+def system_point_size(font: QFont) -> float:
+    size = font.pointSizeF()
+    if size <= 0:   # a pixel-sized system font: its size in points at 96 dpi
+        size = font.pixelSize() * 72 / 96
+    return size
+
+
+def scaled(font: QFont, factor: float, *, bold: bool | None = None) -> QFont:
+    """``font`` at ``factor`` times its size (a title, a caption): recomputed from the current
+    application font whenever it changes, so every size scales together."""
+    out = QFont(font)
+    out.setPointSizeF(max(6.0, system_point_size(font) * factor))
+    if bold is not None:
+        out.setBold(bold)
+    return out
 
 
 _current: Colors = LIGHT

@@ -19,9 +19,10 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import sqlite_utils
+if TYPE_CHECKING:   # imported on first use: ~90 ms (click, pluggy, dateutil) the window's start
+    import sqlite_utils  # does not need (its reads are plain SQL, bench ui.startup_1000)
 
 from archpal_desktop.core import paths
 
@@ -46,6 +47,7 @@ class Connection(sqlite3.Connection):
     def db(self) -> sqlite_utils.Database:
         """sqlite-utils over this connection (its writes join the open transaction: savepoints)."""
         if self._db is None:
+            import sqlite_utils
             self._db = sqlite_utils.Database(self, recursive_triggers=False, execute_plugins=False)
         return self._db
 

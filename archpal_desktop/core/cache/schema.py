@@ -8,9 +8,10 @@ nothing left to do). Tested on a database left at every earlier version (tests/c
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 from archpal_desktop.core.errors import BadDataError
 
@@ -97,6 +98,9 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     version inside the write lock (so a second process never repeats one). Returns the version."""
     if user_version(conn) > SCHEMA_VERSION:
         raise _too_new(user_version(conn))
+    if user_version(conn) >= target:   # the usual start: nothing to do, no sqlite-utils needed
+        return user_version(conn)
+    import sqlite_utils
     db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     while True:
         conn.execute("BEGIN IMMEDIATE")

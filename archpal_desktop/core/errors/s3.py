@@ -72,4 +72,8 @@ def map_exception(exc: BaseException, *, key: str | None = None) -> ArchPalError
                             "Free some disk space; nothing already saved is lost.", key=key)
     if isinstance(exc, OSError):
         return StorageError(f"A file could not be written: {exc.strerror or exc}.", key=key)
-    return ArchPalError(f"Unexpected error: {name}: {exc}", "Try again; details are in the log file.", key=key)
+    # words only: the exception's class name goes to the log (the callers log err.code), never
+    # into a message a student reads (issue 11, "no class names in any message")
+    detail = str(exc).strip()
+    return ArchPalError(f"{detail.rstrip('.')}." if detail else "Something unexpected happened.",
+                        "Try again; details are in the log file.", key=key)
