@@ -126,7 +126,7 @@ class SettingsDialog(QDialog):
                              (cfg.OPENAI_MODEL, self.local_model, "Local model name"),
                              (cfg.THEME, self.theme, "Look"),
                              (cfg.FONT_SIZE, self.font_size, "Text size"),
-                             (cfg.SYNC_INTERVAL_SECONDS, self.interval, "Check for changes every"),
+                             (cfg.SYNC_INTERVAL_SECONDS, self.interval, "In the background, sync every"),
                              (cfg.DATA_DIR, self.data_dir, "Folder for your work on this computer")):
             w.setAccessibleName(name)
             self.fields[key] = w

@@ -328,11 +328,16 @@ def test_settings(reader):
     # every combo box is tied to the label that says what it is (its AT-SPI name is its value:
     # Qt's Linux bridge, as GTK; Orca reads the labelled-by label first)
     combos = {label_of(a, n): n for _d, n in a.walk(dlg) if a.role(n) == "combo box"}
-    assert "Theme:" in combos and all(k.strip() for k in combos), list(combos)
-    theme = combos["Theme:"]
+    assert {"Who answers:", "Colours:"} <= set(combos) and all(k.strip() for k in combos), list(combos)
+    theme = combos["Colours:"]
     assert a.name(theme) in ("Follow the system", "Light", "Dark")
-    for name in ("Bedrock model id", "Local model endpoint", "Data folder"):
-        assert a.find(dlg, role="text", name=name)
+    assert a.find(dlg, role="text", name="Folder for your work on this computer")
+    # the technical fields are folded under Advanced: hidden from the tree until it is pressed
+    # (Orca's "activate"), then there with names that say what they are
+    assert not any(a.name(n) == "Coach model id" for _d, n in a.walk(dlg))
+    a.do_action(a.find(dlg, name="Advanced settings"), "Press")
+    for name in ("Coach model id", "Local model address", "Local model name", "In the background, sync every"):
+        assert a.find(dlg, name=name, wait=5)
     reader.kb.key("Escape")
     reader.frame("ArchPal main window")
 

@@ -8,7 +8,7 @@ import uuid
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from archpal_desktop.core import layout
 from tests.support.dialogs import answer_message_box
@@ -33,7 +33,17 @@ def test_a_markup_title_is_shown_as_text_everywhere(qtbot, make_window, state, t
     label = w.title_label
     assert label.isVisible() and label.text() == title
     assert label.textFormat() == Qt.TextFormat.PlainText
-    assert label.sizeHint().height() < 100, "the label loaded and drew the file"
+    # as tall as the same words set as plain text (the title wraps), far from the 400 px picture
+    plain = QLabel(title)
+    plain.setTextFormat(Qt.TextFormat.PlainText)
+    plain.setWordWrap(label.wordWrap())
+    plain.setFont(label.font())
+    width = max(label.width(), 1)
+
+    def height(lab) -> int:
+        return lab.heightForWidth(width) if lab.wordWrap() else lab.sizeHint().height()
+    assert 0 < height(label) == height(plain) < 400, \
+        "the label loaded and drew the file"
     index = w.conversations.conv_model.index(w.conversations.conv_model.row_of(conv.conversation_id))
     tip = index.data(Qt.ItemDataRole.ToolTipRole)
     assert "&lt;img" in tip and "<img" not in tip
