@@ -140,10 +140,6 @@ class Connections:
                 del self._by_thread[ident]
                 _close_quietly(conn)
 
-    def all(self) -> list[Connection]:
-        with self._lock:
-            return [conn for _, conn in self._by_thread.values()]
-
     def close(self) -> None:
         with self._lock:
             self.closed = True
