@@ -13,7 +13,7 @@ from archpal_desktop.core.cache import connection as cache_connection
 from archpal_desktop.core.cache.connection import WrongThreadError
 from archpal_desktop.core.cache.schema import MIGRATIONS, SCHEMA_VERSION
 from archpal_desktop.core.errors import BadDataError, StorageError
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from tests.support.s3fixtures import ADA
 
 
