@@ -72,6 +72,15 @@ class Connection(sqlite3.Connection):
         self._check()
         return super().cursor(*args, **kwargs)
 
+    # a commit or rollback from another thread would end the owner's open transaction
+    def commit(self) -> None:
+        self._check()
+        super().commit()
+
+    def rollback(self) -> None:
+        self._check()
+        super().rollback()
+
 
 def create_private(path: Path) -> None:
     """Create the file 0600 before SQLite does, so it is never readable by others."""
