@@ -40,7 +40,7 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
 
     # the check that ends each part when all is well, and the words shown then
     last = {"Sign-in": "credentials", "Cloud storage (S3)": "delete probe", "Coach model": "coach answers"}
-    good = {"Sign-in": "Signed in ({}).", "Cloud storage (S3)": f"Bucket {state.settings[cfg.S3_BUCKET_NAME]} "
+    good = {"Sign-in": "Signed in.", "Cloud storage (S3)": f"Bucket {state.settings[cfg.S3_BUCKET_NAME]} "
             "is reachable.", "Coach model": "The coach answered."}
     first_fail = next((c for c in checks if c.status == FAIL), None)
     out: list[tuple[str, bool, str]] = []
@@ -53,7 +53,7 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
             stopped = part(first_fail.name).split(" (")[0].lower() if first_fail else "the rest"
             out.append((what, False, f"Not checked until {stopped} works."))
         else:
-            out.append((what, True, good[what].format(mine[last[what]].detail)))
+            out.append((what, True, good[what]))
     return out
 
 
