@@ -18,6 +18,9 @@ from archpal_desktop.ui import a11y, plain
 log = logging.getLogger(__name__)
 
 MANAGED = "Managed by your organisation"
+#: how the access was obtained, in words (core.aws.AwsAccess.source)
+SIGN_IN_WORDS = {"identity-pool": " with your university account",
+                 "static": " with this computer's access keys", "default": " with this computer's access keys"}
 
 
 def check_connection(state) -> list[tuple[str, bool, str]]:
@@ -27,12 +30,16 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
     from archpal_desktop.core.doctor import FAIL, Doctor
     from archpal_desktop.core.errors import AuthExpiredError
 
+    used = []   # the access the doctor got, for how the student is signed in
+
     def access():
         if state.access is None:
-            raise AuthExpiredError("You are not signed in.", "Sign in, then test again.")
-        return state.access()
+            raise AuthExpiredError("You are not signed in.", "Sign in from the File menu.")
+        used.append(state.access())
+        return used[-1]
 
     checks = Doctor(state.settings, access, coach_answers=True).run()
+
     def part(name: str) -> str:
         if name.startswith("sign-in") or name == "credentials":
             return "Sign-in"
@@ -40,8 +47,9 @@ def check_connection(state) -> list[tuple[str, bool, str]]:
 
     # the check that ends each part when all is well, and the words shown then
     last = {"Sign-in": "credentials", "Cloud storage (S3)": "delete probe", "Coach model": "coach answers"}
-    good = {"Sign-in": "Signed in.", "Cloud storage (S3)": f"Bucket {state.settings[cfg.S3_BUCKET_NAME]} "
-            "is reachable.", "Coach model": "The coach answered."}
+    how = SIGN_IN_WORDS.get(getattr(used[-1], "source", ""), "") if used else ""
+    good = {"Sign-in": f"Signed in{how}.", "Cloud storage (S3)": "Your conversations can be saved online.",
+            "Coach model": "The model answered."}
     first_fail = next((c for c in checks if c.status == FAIL), None)
     out: list[tuple[str, bool, str]] = []
     for what in ("Sign-in", "Cloud storage (S3)", "Coach model"):
