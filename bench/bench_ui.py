@@ -356,7 +356,7 @@ def huge_reply_stall():
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtGui import QGuiApplication
 
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.ui.long_text import LongTextViewer
     env = _env()
     fresh = env.tmp / f"huge-{uuid.uuid4().hex[:6]}"

@@ -22,6 +22,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("doctor", parents=[common],
                               help="check settings, network, credentials and the bucket")
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.add_argument("--coach", action="store_true",
+                   help="also ask the coach for a reply of a few words (as Settings > Test connection does)")
     p.set_defaults(func=cmd_doctor)
 
     p = subparsers.add_parser("config", parents=[common], help="show the effective settings")
@@ -198,7 +200,8 @@ def _print_checks(ctx, checks) -> int:
 def cmd_doctor(ctx) -> int:
     from archpal_desktop.core.doctor import run_doctor
 
-    return _print_checks(ctx, run_doctor(ctx.settings, ctx.access))
+    return _print_checks(ctx, run_doctor(ctx.settings, ctx.access,
+                                         coach_answers=getattr(ctx.args, "coach", False)))
 
 
 def cmd_admin_doctor(ctx) -> int:

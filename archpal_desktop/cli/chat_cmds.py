@@ -31,7 +31,7 @@ def _access(ctx):
     try:
         return ctx.access()
     except AuthExpiredError:
-        if ctx.demo is None or not ctx._has_auth():
+        if ctx.demo is None:
             raise
     except (OfflineError, ServiceUnavailableError):
         return None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archpal_desktop.core import config as cfg
-from archpal_desktop.core.errors import AuthExpiredError, ConfigError
+from archpal_desktop.core.errors import AuthExpiredError
 
 log = logging.getLogger("archpal_desktop.cli")
 
@@ -88,14 +88,9 @@ class Context:
         sub = getattr(self.args, "user", None)
         if sub:
             return static_access(settings, sub)
-        if self.demo is not None and getattr(self.demo, "sub", None) and not self._has_auth():
-            return static_access(settings, self.demo.sub)
-        if self._has_auth():
-            from archpal_desktop.core import auth
+        from archpal_desktop.core import auth
 
-            return auth.access_for_stored_session(settings)
-        raise ConfigError("No signed-in user.", "Run 'archpal-desktop login', or pass --user SUB "
-                          "with static AWS credentials.")
+        return auth.access_for_stored_session(settings)
 
     def current_sub(self) -> str:
         """The sub to act for, offline-capable (no network needed to know who we are)."""
@@ -103,27 +98,13 @@ class Context:
         if sub:
             from archpal_desktop.core.layout import validate_sub
             return validate_sub(sub)
-        if self._has_auth():
-            from archpal_desktop.core import auth
+        from archpal_desktop.core import auth
 
-            last = auth.last_user(self.settings)
-            if last:
-                return last
-            raise AuthExpiredError("Nobody is signed in on this computer.",
-                                   "Run 'archpal-desktop login' first.")
-        if self.demo is not None:
-            return self.demo.sub
-        raise ConfigError("No signed-in user.", "Run 'archpal-desktop login', or pass --user SUB.")
-
-    @staticmethod
-    def _has_auth() -> bool:
-        try:
-            import archpal_desktop.core.auth  # noqa: F401
-        except ModuleNotFoundError as exc:
-            if exc.name == "archpal_desktop.core.auth":
-                return False
-            raise
-        return True
+        last = auth.last_user(self.settings)
+        if last:
+            return last
+        raise AuthExpiredError("Nobody is signed in on this computer.",
+                               "Run 'archpal-desktop login' first.")
 
     def open_store(self, sub: str | None = None):
         from archpal_desktop.core.cache import Store

@@ -10,7 +10,8 @@ import sys
 from typing import TextIO
 
 from archpal_desktop.core.errors.cognito import AuthInputError
-from archpal_desktop.core.auth.session import AuthSession, Challenge, check_email
+from archpal_desktop.core.auth.forms import Challenge, check_email
+from archpal_desktop.core.auth.session import AuthSession
 from archpal_desktop.core.errors import ArchPalError
 
 MAX_TRIES = 3

@@ -53,7 +53,7 @@ def client_config(*, pool: int = 16, connect_timeout: float = 3.0, read_timeout:
         read_timeout=read_timeout,
         retries={"mode": "standard", "max_attempts": max_attempts},
         tcp_keepalive=True,
-        # presigned GETs (core.remote) in SigV4 everywhere: botocore would presign us-east-1 in
+        # presigned GETs (core.sync.remote) in SigV4 everywhere: botocore would presign us-east-1 in
         # SigV2, which buckets created since mid-2020 refuse
         signature_version="s3v4",
         # JSON documents of a few KB: TLS already guards them in transit, and checksumming

@@ -214,10 +214,6 @@ class Settings:
     def is_managed(self, key: str) -> bool:
         return key in self._managed
 
-    @property
-    def managed_keys(self) -> frozenset[str]:
-        return self._managed
-
     def items(self) -> list[tuple[str, Any, str]]:
         keys = list(DEFAULTS) + sorted(k for k in self._values if k not in DEFAULTS)
         return [(k, self[k], self.source(k)) for k in keys]

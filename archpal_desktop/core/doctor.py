@@ -84,9 +84,10 @@ class Doctor:
     """Runs the checks; ``clients`` builds boto3 clients (tests may hand in stubbed ones)."""
 
     def __init__(self, settings: cfg.Settings, get_access: Callable[[], AwsAccess], *,
-                 admin: bool = False, probe_sub: str | None = None,
+                 admin: bool = False, probe_sub: str | None = None, coach_answers: bool = False,
                  clients: Callable[[AwsAccess, str, str], Any] | None = None):
         self.settings = settings
+        self.coach_answers = coach_answers   # also ask the coach for three words (one small reply)
         self.get_access = get_access
         self.admin = admin
         self.probe_sub = probe_sub
@@ -121,6 +122,8 @@ class Doctor:
             return self.checks
         self.check_probe(s3, access)
         self.check_coach(access)
+        if self.coach_answers:
+            self.check_coach_answers()
         if self.admin:
             self.check_bucket_settings(s3)
         return self.checks
@@ -311,6 +314,29 @@ class Doctor:
 
         name, status, detail, fix = doctor_check(self.settings.coach_relay_url, access, self.admin)
         self.add(Check(name, status, detail, fix))
+
+    def check_coach_answers(self) -> None:
+        """A real reply of a few words, through the way the app talks to the coach (the relay, or
+        Bedrock directly): the one check that the model itself answers."""
+        from archpal_desktop.core.assistant import StreamError, build_providers, stream_reply
+        from archpal_desktop.core.assistant.prompt import build_request
+        from archpal_desktop.core.assistant.relay import token_from_access
+
+        try:
+            providers = build_providers(self.settings, lambda: self.get_access().session,
+                                        token_from_access(self.get_access))
+            req = build_request([("user", "Say hello in three words.")], max_tokens=16)
+            for ev in stream_reply(providers, req):
+                if isinstance(ev, StreamError):
+                    err = map_exception(ev.error)
+                    self.add(Check("coach answers", FAIL, err.message, err.hint, err.code))
+                    return
+                self.add(Check("coach answers", OK, "the coach answered"))
+                return
+            self.add(Check("coach answers", FAIL, "no answer came back", FIXES["offline"]))
+        except Exception as exc:  # reported as the check's words
+            err = map_exception(exc)
+            self.add(Check("coach answers", FAIL, err.message, err.hint, err.code))
 
 
 def run_doctor(settings: cfg.Settings, get_access: Callable[[], AwsAccess], **kwargs: Any

@@ -93,9 +93,11 @@ def file_trust_problem(path: Path, *, site: bool) -> str | None:
 
 
 def windows_site_file_problem(path: Path) -> str | None:
-    """HOOK for the admin team's Windows ACL check (issue 18 point 23): return a sentence when
-    non-administrators can write ``path``, else None. Until it lands, nothing is refused here."""
-    return None
+    """Windows: a clause when non-administrators can change the site file at ``path`` or its
+    folder, else None (the ACL check of :mod:`archpal_desktop.core.winacl`, issue 18 point 23)."""
+    from archpal_desktop.core import winacl
+
+    return winacl.site_file_problem(path)
 
 
 def resources_dir() -> Path:

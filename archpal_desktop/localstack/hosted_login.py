@@ -121,7 +121,6 @@ class HostedLogin:
         self._sessions: dict[str, tuple[str, str]] = {}  # cookie -> (client pool id, username)
         self._lock = threading.Lock()
         self.revoked: list[str] = []  # jti-free record for tests: count of revocations
-        self.logouts = 0
         self.upstreams: dict = {}  # identity_provider name -> hosted_federation.Upstream
 
     def add_identity_provider(self, name: str, issuer: str, client_id: str,
@@ -291,7 +290,6 @@ class HostedLogin:
             return 400, {}, "<h1>An error was encountered</h1><p>logout_uri not registered</p>"
         with self._lock:
             self._sessions.pop(cookie, None)
-            self.logouts += 1
         return 302, {"Location": q["logout_uri"],
                      "Set-Cookie": f"{_COOKIE}=; Max-Age=0; Path=/"}, ""
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QFontMetri
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from archpal_desktop.core.assistant import provider_label
-from archpal_desktop.core.store import Message
+from archpal_desktop.core.cache import Message
 from archpal_desktop.ui import companion, markdown, theme
 from archpal_desktop.ui.chat_model import MessageRole
 from archpal_desktop.ui.message_card import MessageCard

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from archpal_desktop.core.assistant import provider_label
-from archpal_desktop.core.store import Message
+from archpal_desktop.core.cache import Message
 from archpal_desktop.ui import a11y
 
 MessageRole = Qt.ItemDataRole.UserRole + 1

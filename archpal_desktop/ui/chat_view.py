@@ -8,22 +8,17 @@ persistent editor; the rest are only painted.
 """
 from __future__ import annotations
 
-import logging
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPainter
-from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
-
-from archpal_desktop.core import links
-from archpal_desktop.core.store import Message
-from archpal_desktop.ui import a11y, markdown, plain, theme
-from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate, time_text
+from archpal_desktop.core.cache import Message
+from archpal_desktop.ui import a11y, chat_actions, markdown, theme
+from archpal_desktop.ui.bubble_delegate import STATE_TEXT, Geometry, MessageDelegate
 from archpal_desktop.ui.chat_model import MessageModel, MessageRole
 from archpal_desktop.ui.message_card import KeepCardFocus, MessageCard
 
 __all__ = ["ChatView", "MessageDelegate", "STATE_TEXT"]
-
-log = logging.getLogger(__name__)
 
 class ChatView(QListView):
     """The conversation pane. Signals say what the user asked for; the window acts on them."""
@@ -278,24 +273,13 @@ class ChatView(QListView):
 
     # -- actions --------------------------------------------------------------------------------
     def copy_message(self, msg: Message | None = None) -> None:
-        """Plain text (what is shown) and, for apps that take it, the Markdown source."""
-        msg = msg or self.current_message() or self.chat_model.last()
-        if msg is None:
-            return
-        data = QMimeData()
-        data.setText(markdown.plain_text(msg.content) if msg.role == "assistant" else msg.content)
-        data.setData("text/markdown", msg.content.encode("utf-8"))
-        QGuiApplication.clipboard().setMimeData(data)
-        self.message_copied.emit(msg.message_id)
+        chat_actions.copy_message(self, msg)
 
     def copy_markdown(self, msg: Message | None) -> None:
-        if msg is not None:
-            QGuiApplication.clipboard().setText(msg.content)
-            self.message_copied.emit(msg.message_id)
+        chat_actions.copy_markdown(self, msg)
 
     def copy_text(self, text: str, msg: Message | None) -> None:
-        QGuiApplication.clipboard().setText(text)
-        self.message_copied.emit(msg.message_id if msg else "")
+        chat_actions.copy_text(self, text, msg)
 
     def ask_again(self, reply_id: str) -> None:
         msg = self.chat_model.message(reply_id)
@@ -326,19 +310,10 @@ class ChatView(QListView):
                 self.setCurrentIndex(self.chat_model.index(row))
 
     def show_all(self, msg: Message | None) -> None:
-        if msg is not None:
-            from archpal_desktop.ui.long_text import LongTextViewer
-            who = "Your message" if msg.role == "user" else "ArchPal's reply"
-            LongTextViewer.show_text(self, f"{who}, {time_text(msg.timestamp)}", msg.content)
+        chat_actions.show_all(self, msg)
 
     def open_attachment(self, msg: Message | None, i: int) -> None:
-        if msg is None:
-            return
-        found = markdown.display_source(msg.content).attachments
-        if 0 <= i < len(found):
-            from archpal_desktop.ui.long_text import LongTextViewer
-            name, text = found[i]
-            LongTextViewer.show_text(self, name, text)
+        chat_actions.open_attachment(self, msg, i)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -395,40 +370,10 @@ class ChatView(QListView):
         return markdown.anchor_text_at(doc, QPointF(pos - g.text.topLeft()))
 
     def activate_link(self, href: str, text: str = "") -> bool:
-        """Links open only on a click, only https:/mailto:, outside the app; one whose text names
-        another host, or with user info, only once the person has seen the real host."""
-        verdict = links.check(href, text)
-        if verdict.verdict == links.REFUSE:
-            log.info("refused to open a link with scheme %r", href.split(":", 1)[0])
-            self.link_refused.emit(href)
-            return False
-        if verdict.verdict == links.ASK and plain.question(
-                self, f"{verdict.reason}\n\nOpen https://{verdict.host}/… in your browser?",
-                title="Open this link?", buttons=plain.Button.Open | plain.Button.Cancel,
-                default=plain.Button.Cancel) != plain.Button.Open:
-            return False
-        return markdown.open_link(href)
+        return chat_actions.activate_link(self, href, text)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
-        idx = self.indexAt(event.pos())
-        if idx.isValid():
-            self.setCurrentIndex(idx)
-        msg = self.current_message()
-        menu = QMenu(self)
-        copy = menu.addAction("Copy message")
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.setEnabled(msg is not None)
-        copy.triggered.connect(lambda: self.copy_message(msg))
-        if msg is not None:
-            menu.addAction("Copy as Markdown").triggered.connect(lambda: self.copy_markdown(msg))
-            if msg.role == "user":
-                menu.addAction("Edit as a new message").triggered.connect(
-                    lambda: self.edit_requested.emit(msg.content))
-        if msg is not None and msg.local_state == "failed":
-            menu.addAction("Retry reply").triggered.connect(lambda: self.retry_requested.emit(msg.message_id))
-        if msg is not None and msg.local_state == "streaming":
-            menu.addAction("Stop reply").triggered.connect(self.stop_requested.emit)
-        menu.exec(event.globalPos())
+        chat_actions.context_menu(self, event)
 
     EMPTY_TEXT = ("Tell ArchPal what you are working on: an assignment to plan, a draft to revise,\n"
                   "or a piece to reflect on. ArchPal coaches your own writing; it never writes it for you.")

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QStyle, QStyledItemDelegate
 
 from archpal_desktop.core import layout
-from archpal_desktop.core.store import Conversation
+from archpal_desktop.core.cache import Conversation
 from archpal_desktop.ui import a11y, plain, theme
 
 ConversationRole = Qt.ItemDataRole.UserRole + 2

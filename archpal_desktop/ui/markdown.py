@@ -27,7 +27,6 @@ from archpal_desktop.ui import theme
 #: characters laid out in a bubble; the rest is one click away ("Show all")
 DISPLAY_LIMIT = 6_000   # ~1.5 ms to lay out even as one unbroken line (12,000: ~8 ms)
 
-OPENABLE_SCHEMES = ("https", "mailto")
 _FLAGS = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
           | QTextDocument.MarkdownFeature.MarkdownNoHTML)
 

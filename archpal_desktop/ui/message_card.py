@@ -15,7 +15,7 @@ from PySide6.QtCore import QRect, Qt, QUrl
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QTextBrowser, QToolButton, QWidget
 
-from archpal_desktop.core.store import Message
+from archpal_desktop.core.cache import Message
 from archpal_desktop.ui import a11y, markdown, theme
 from archpal_desktop.ui.chat_model import sprint_line
 from archpal_desktop.ui.timetext import time_text

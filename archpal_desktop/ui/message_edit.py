@@ -94,10 +94,7 @@ class MessageEdit(QPlainTextEdit):
             ignore.triggered.connect(lambda: hl.ignore(word))
             menu.insertAction(first, ignore)
             menu.insertSeparator(first)
-        self.last_menu = menu
         menu.exec(event.globalPos())
-
-    last_menu = None
 
     def _replace(self, cursor: QTextCursor, word: str) -> None:
         cursor.beginEditBlock()

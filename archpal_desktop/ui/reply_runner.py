@@ -34,7 +34,7 @@ class ReplyController(QObject):
     reply_started = Signal(object)            # the assistant Message placeholder
     reply_delta = Signal(str, str, str)       # reply message id, text so far, emotion or ""
     reply_done = Signal(str, str, bool)       # conversation id, reply message id, finished (not failed)
-    run_finished = Signal(object)             # core.replies.RunResult
+    run_finished = Signal(object)             # core.assistant.queue.RunResult
     offline = Signal(str)                     # words: no provider reachable, messages wait
     busy_changed = Signal(bool)
     error = Signal(str)                       # a local step failed (saving, queueing): words
@@ -46,7 +46,7 @@ class ReplyController(QObject):
 
     def __init__(self, state, parent: QObject | None = None, providers_fn=None):
         super().__init__(parent)
-        from archpal_desktop.core.replies import ReplyRunner
+        from archpal_desktop.core.assistant.queue import ReplyRunner
         self.state = state
         self.runner = ReplyRunner(state.store, state.settings, providers_fn or self._default_providers)
         self._cancel = None

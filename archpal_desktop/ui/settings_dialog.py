@@ -25,47 +25,44 @@ SIGN_IN_WORDS = {"identity-pool": " with your university account",
 
 
 def check_connection(state) -> list[tuple[str, bool, str]]:
-    """Worker: (what, ok, words) for sign-in, S3 and the model. The S3 part is the doctor's own
-    check (core.doctor, as ``archpal-desktop doctor`` runs it), shown as one line."""
+    """Worker: (what, ok, words) for sign-in, S3 and the coach. These are the doctor's checks
+    (core.doctor: what ``archpal-desktop doctor --coach`` runs), grouped under three headings; a
+    part the doctor did not reach (it stops at the first failure) says so."""
     from archpal_desktop.core.doctor import FAIL, Doctor
+    from archpal_desktop.core.errors import AuthExpiredError
 
-    out: list[tuple[str, bool, str]] = []
-    settings = state.settings
-    try:
-        access = state.access() if state.access else None
-        if access is None:
-            from archpal_desktop.core.errors import AuthExpiredError
+    used = []   # the access the doctor got, for how the student is signed in
+
+    def access():
+        if state.access is None:
             raise AuthExpiredError("You are not signed in.", "Sign in from the File menu.")
-        how = SIGN_IN_WORDS.get(getattr(access, "source", ""), "")
-        out.append(("Sign-in", True, f"Signed in{how}."))
-    except Exception as exc:  # each failure is reported in words, the next check still runs
-        out.append(("Sign-in", False, str(map_exception(exc))))
-        access = None
-    if access is not None:
-        checks = Doctor(settings, lambda: access).run()
-        failed = next((c for c in checks if c.status == FAIL), None)
-        if failed is None:
-            out.append(("Cloud storage (S3)", True, "Your conversations can be saved online."))
+        used.append(state.access())
+        return used[-1]
+
+    checks = Doctor(state.settings, access, coach_answers=True).run()
+
+    def part(name: str) -> str:
+        if name.startswith("sign-in") or name == "credentials":
+            return "Sign-in"
+        return "Coach model" if name.startswith("coach") else "Cloud storage (S3)"
+
+    # the check that ends each part when all is well, and the words shown then
+    last = {"Sign-in": "credentials", "Cloud storage (S3)": "delete probe", "Coach model": "coach answers"}
+    how = SIGN_IN_WORDS.get(getattr(used[-1], "source", ""), "") if used else ""
+    good = {"Sign-in": f"Signed in{how}.", "Cloud storage (S3)": "Your conversations can be saved online.",
+            "Coach model": "The model answered."}
+    first_fail = next((c for c in checks if c.status == FAIL), None)
+    out: list[tuple[str, bool, str]] = []
+    for what in ("Sign-in", "Cloud storage (S3)", "Coach model"):
+        mine = {c.name: c for c in checks if part(c.name) == what}
+        failed = next((c for c in mine.values() if c.status == FAIL), None)
+        if failed is not None:
+            out.append((what, False, f"{failed.detail} {failed.fix}".strip() if failed.fix else failed.detail))
+        elif last[what] not in mine:
+            stopped = part(first_fail.name).split(" (")[0].lower() if first_fail else "the rest"
+            out.append((what, False, f"Not checked until {stopped} works."))
         else:
-            out.append(("Cloud storage (S3)", False,
-                        f"{failed.detail} {failed.fix}".strip() if failed.fix else failed.detail))
-    try:
-        from archpal_desktop.core.assistant import StreamError, build_providers, stream_reply
-        from archpal_desktop.core.assistant.prompt import build_request
-        from archpal_desktop.core.assistant.relay import token_from_access
-        providers = build_providers(settings, lambda: state.access().session,
-                                    token_from_access(state.access))
-        req = build_request([("user", "Say hello in three words.")], max_tokens=16)
-        ok, words = False, "No answer."
-        for ev in stream_reply(providers, req):
-            if isinstance(ev, StreamError):
-                words = str(ev.error)
-                break
-            ok, words = True, "The model answered."
-            break
-        out.append(("Coach model", ok, words))
-    except Exception as exc:  # noqa: BLE001 - reported to the user
-        out.append(("Coach model", False, str(map_exception(exc))))
+            out.append((what, True, good[what]))
     return out
 
 

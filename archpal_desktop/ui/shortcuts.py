@@ -6,8 +6,6 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)
 
-SK = QKeySequence.StandardKey
-
 #: action name -> (label, key sequences)
 SHORTCUTS: dict[str, tuple[str, list[QKeySequence]]] = {
     "new": ("New conversation", [QKeySequence("Ctrl+N")]),

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
@@ -67,19 +67,6 @@ HIGH_CONTRAST_DARK = Colors(
     error="#ff9e9e", ok="#7dff9e", link="#7fd4ff", highlight="#5e4d00", focus="#00ffff",
     field_border="#ffffff", waiting_bubble="#2e2e6e")
 THEMES = (LIGHT, DARK, HIGH_CONTRAST_LIGHT, HIGH_CONTRAST_DARK)
-
-
-def system_is_dark(app: QGuiApplication | None = None) -> bool:
-    app = app or QGuiApplication.instance()
-    if app is None:
-        return False
-    scheme = app.styleHints().colorScheme()
-    if scheme == Qt.ColorScheme.Dark:
-        return True
-    if scheme == Qt.ColorScheme.Light:
-        return False
-    # unknown (e.g. offscreen): fall back to the palette's window lightness
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def palette_for(c: Colors) -> QPalette:

@@ -18,7 +18,8 @@ from archpal_desktop.core import layout
 from archpal_desktop.localstack.bedrock import Reply
 from archpal_desktop.localstack.demo import start_demo
 from archpal_desktop.ui import app as ui_app
-from archpal_desktop.ui.auth_dialog import AuthDialog, SignOutDialog
+from archpal_desktop.ui.auth_dialog import AuthDialog
+from archpal_desktop.ui.auth_sign_out import SignOutDialog
 from archpal_desktop.ui.profile_form import ProfileForm
 from archpal_desktop.ui.settings_dialog import SettingsDialog
 from archpal_desktop.ui.tasks import TaskManager
@@ -133,7 +134,7 @@ def test_the_whole_journey_by_keyboard(qtbot, qapp, tmp_path):
                 keys.press(Qt.Key.Key_Tab)
             keys.press(Qt.Key.Key_Return)            # on Save
         dialogs.expect(ProfileForm, profile)
-        from archpal_desktop.core.store import Store
+        from archpal_desktop.core.cache import Store
         from archpal_desktop.ui.state import AppState
         store = Store.open_for_user(settings.data_dir(), sub)
         state = AppState(settings=settings, store=store, tasks=tasks, sub=sub, email=email,

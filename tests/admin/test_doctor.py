@@ -38,6 +38,38 @@ def test_doctor_all_good_leaves_no_probe(cli, s3, bucket, monkeypatch):
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
+@pytest.fixture
+def bedrock_server():
+    from archpal_desktop.localstack.bedrock import LocalBedrock
+    server = LocalBedrock().start()
+    yield server
+    server.stop()
+
+
+def test_doctor_coach_asks_the_model_as_the_settings_dialog_does(cli, s3, bucket, bedrock_server, local_aws,
+                                                                  monkeypatch):
+    """``doctor --coach`` is the settings dialog's Test connection (ui/settings_dialog.check_connection
+    runs this Doctor): one short reply from the model, after the bucket checks."""
+    from archpal_desktop.localstack.bedrock import Reply
+    from archpal_desktop.localstack.server import local_aws_env
+    bedrock_server.reset()
+    for name, value in local_aws_env({**local_aws.endpoint_env(), **bedrock_server.endpoint_env()}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ARCHPAL_S3_BUCKET_NAME", bucket)
+    bedrock_server.script(Reply(text="Hello there, writer."))
+    run = cli("doctor", "--coach", "--user", ADA)
+    assert run.code == 0, run.out + run.err
+    assert "[ ok ] coach answers: the coach answered" in run.out
+    assert len(bedrock_server.requests) == 1
+    assert "coach answers" not in cli("doctor", "--user", ADA).out   # not without --coach
+    assert len(bedrock_server.requests) == 1
+
+    bedrock_server.reset()
+    bedrock_server.script(Reply(http_error="access_denied"))
+    run = cli("doctor", "--coach", "--user", ADA)
+    assert run.code == 1 and "[FAIL] coach answers:" in run.out
+
+
 def test_admin_doctor_reports_bucket_settings(cli, s3, bucket, monkeypatch):
     monkeypatch.setenv("ARCHPAL_S3_BUCKET_NAME", bucket)
     loose = cli("admin", "doctor")

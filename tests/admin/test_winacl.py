@@ -72,6 +72,27 @@ def test_site_file_problem_reads_the_file_and_its_folder(tmp_path):
         site, read=unreadable, windows=True)
 
 
+def test_the_settings_loader_refuses_a_site_file_users_can_change(tmp_path, monkeypatch):
+    """paths.file_trust_problem (what config.load_settings asks of the site file) uses the check
+    above on Windows; before, its hook returned None and every site file was obeyed."""
+    from archpal_desktop.core import paths
+    site = tmp_path / "ArchPal" / "config.toml"
+    site.parent.mkdir()
+    site.write_text("[managed]\nbucket = 'x'\n")
+    acls = {site: MSI_FILE, site.parent: MSI_FOLDER}
+    # the descriptor reader is the one part that needs Windows; both modules are told they run
+    # there (their own ``os`` only: pathlib must go on making this system's paths)
+    monkeypatch.setattr(winacl, "read_sddl", acls.get)
+    windows_os = type("WindowsOs", (), {"name": "nt", "__getattr__": lambda self, a: getattr(os, a)})()
+    monkeypatch.setattr(paths, "os", windows_os)
+    monkeypatch.setattr(winacl, "os", windows_os)
+    assert paths.file_trust_problem(site, site=True) is None
+    acls[site.parent] = PROGRAMDATA_DEFAULT
+    problem = paths.file_trust_problem(site, site=True)
+    assert problem is not None and problem.startswith("Users can change its folder")
+    assert paths.file_trust_problem(site, site=False) is None   # user files live in the profile
+
+
 def test_the_msi_always_creates_the_site_folder_with_that_acl():
     root = ET.parse(WXS).getroot()
     data = root.find(".//w:StandardDirectory[@Id='CommonAppDataFolder']", NS)

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from archpal_desktop.localstack.bedrock import DEMO_LABEL, Reply
 from archpal_desktop.localstack.server import free_port
 

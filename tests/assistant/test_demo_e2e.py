@@ -13,8 +13,8 @@ import pytest
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout
 from archpal_desktop.core.assistant import TextDelta, build_providers
-from archpal_desktop.core.replies import ReplyRunner
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.assistant.queue import ReplyRunner
+from archpal_desktop.core.cache import Store
 from archpal_desktop.core.sync import sync_once
 from archpal_desktop.localstack.bedrock import DEMO_LABEL
 from archpal_desktop.localstack.demo import seed_objects, start_demo

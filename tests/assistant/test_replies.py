@@ -14,8 +14,8 @@ from archpal_desktop.core import layout
 from archpal_desktop.core.assistant import TextDelta, build_providers
 from archpal_desktop.core.aws import static_access
 from archpal_desktop.core.errors import BadDataError, OfflineError
-from archpal_desktop.core.replies import TABLE, ReplyRunner, awaiting_reply
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.assistant.queue import TABLE, ReplyRunner
+from archpal_desktop.core.cache import Store
 from archpal_desktop.core.sync import sync_once
 from archpal_desktop.localstack.bedrock import LocalBedrock, Reply, _last_user_text
 from archpal_desktop.localstack.server import free_port
@@ -206,15 +206,15 @@ def test_second_device_shows_waiting_message_and_does_not_answer_it(tmp_path, lo
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", bedrock.url)   # B is online
         assert runner_b.run_pending().answered == [] and bedrock.requests == []
         msgs_b = desktop.load_messages(cid)
-        assert [m.message_id for m in msgs_b] == [sent.message_id]
-        assert awaiting_reply(msgs_b) == {sent.message_id}      # shown as waiting for ArchPal
+        # only the question, no reply: B's window shows it as waiting for ArchPal ("No reply yet")
+        assert [(m.message_id, m.role) for m in msgs_b] == [(sent.message_id, "user")]
 
         bedrock.script(Reply(text="Glad you're writing on the go!", emotion="smile"))
         assert len(runner_a.run_pending().answered) == 1          # A is back and answers it
         assert sync_once(laptop, access, settings).ok
         assert sync_once(desktop, access, settings).ok
         msgs_b = desktop.load_messages(cid)
-        assert [m.role for m in msgs_b] == ["user", "assistant"] and awaiting_reply(msgs_b) == set()
+        assert [m.role for m in msgs_b] == ["user", "assistant"] and msgs_b[-1].local_state is None
         assert runner_b.run_pending().answered == [] and len(bedrock.requests) == 1
     finally:
         laptop.close()

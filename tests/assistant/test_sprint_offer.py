@@ -16,8 +16,8 @@ from archpal_desktop.core.assistant.openai_compat import OpenAICompatProvider
 from archpal_desktop.core.assistant.parse import InlineEmotionFilter
 from archpal_desktop.core.assistant.prompt import TOOL_SPEC, build_request
 from archpal_desktop.core.assistant.relay import event_from_wire, event_to_wire
-from archpal_desktop.core.replies import ReplyRunner
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.assistant.queue import ReplyRunner
+from archpal_desktop.core.cache import Store
 from archpal_desktop.localstack.bedrock import Reply, demo_coach_reply
 from archpal_desktop.localstack.openai_server import LocalReply
 

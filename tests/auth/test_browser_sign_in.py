@@ -58,7 +58,7 @@ def sign_in_in_browser(page, attempt: Attempt, email: str = EMAIL, password: str
 
 
 def test_signs_in_through_chromium_and_syncs(browser_pool, page, s3, bucket):
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.core.sync import sync_once
     from archpal_desktop.localstack.demo import seed_objects
 
@@ -253,7 +253,7 @@ def test_a_revoked_browser_session_asks_to_sign_in_again(browser_pool, page):
 # -- no code, token, verifier or nonce anywhere --------------------------------------------------
 def test_no_secret_reaches_a_log_the_cache_or_a_file(browser_pool, page, tmp_path, caplog, bucket):
     from archpal_desktop.core.logs import setup_logging
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.core.sync import sync_once
 
     setup_logging(verbose=True)

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QProgressBar
 
 from archpal_desktop.core.auth import AuthSession
-from archpal_desktop.ui.auth_dialog import AuthDialog, SignOutDialog
+from archpal_desktop.ui.auth_dialog import AuthDialog
+from archpal_desktop.ui.auth_sign_out import SignOutDialog
 from tests.auth.conftest import PASSWORD, totp
 
 pytestmark = pytest.mark.gui

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QToo
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import AuthSession, accounts
-from archpal_desktop.ui.auth_dialog import AuthDialog, SignOutDialog
+from archpal_desktop.ui.auth_dialog import AuthDialog
+from archpal_desktop.ui.auth_sign_out import SignOutDialog
 from tests.auth.conftest import PASSWORD
 from tests.support import memkeyring
 
@@ -157,7 +158,7 @@ def test_offline_without_a_secure_keyring_opens_the_saved_work(qtbot, qapp, brow
     """Issue 11, broken 5: the dialog said the work was saved but offered no way in."""
     import keyring.core
 
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.localstack.server import free_port
     from archpal_desktop.ui import app as ui_app
     from archpal_desktop.ui.tasks import TaskManager
@@ -219,7 +220,7 @@ def test_the_windows_sign_out_revokes_the_session(qtbot, qapp, pool, student, bu
     """Issue 18 point 10, the window's side: File ▸ Sign out revokes the refresh token."""
     import boto3
 
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.ui.main_window import MainWindow
     from archpal_desktop.ui.state import AppState
     from archpal_desktop.ui.tasks import TaskManager

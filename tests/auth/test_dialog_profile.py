@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit
 
 from archpal_desktop.core import layout
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from archpal_desktop.ui.profile_form import ProfileForm
 
 pytestmark = pytest.mark.gui

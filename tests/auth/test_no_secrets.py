@@ -15,7 +15,7 @@ from tests.auth.conftest import PASSWORD
 
 
 def test_debug_everything_leaks_nothing(pool, bucket, local_aws, monkeypatch, caplog, tmp_path, request):
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.core.sync import sync_once
 
     request_cleanup = request.addfinalizer

@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from archpal_desktop.core.auth import AuthSession
-from archpal_desktop.core.auth.errors import TooManyAttemptsError
+from archpal_desktop.core.errors.cognito import TooManyAttemptsError
 from archpal_desktop.core.errors import ArchPalError, ServiceUnavailableError
 
 

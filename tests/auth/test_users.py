@@ -9,7 +9,7 @@ from tests.support import memkeyring
 
 
 def test_two_students_share_a_lab_computer(pool):
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
 
     ada = pool.add_user("ada@uga.edu")
     bob = pool.add_user("bob@uga.edu")

@@ -4,7 +4,7 @@ import pytest
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.aws import static_access
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from archpal_desktop.core.sync import sync_once
 
 

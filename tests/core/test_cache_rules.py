@@ -13,7 +13,7 @@ from archpal_desktop.core.cache import connection as cache_connection
 from archpal_desktop.core.cache.connection import WrongThreadError
 from archpal_desktop.core.cache.schema import MIGRATIONS, SCHEMA_VERSION
 from archpal_desktop.core.errors import BadDataError, StorageError
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from tests.support.s3fixtures import ADA
 
 
@@ -31,12 +31,35 @@ def _in_thread(fn):
     return box
 
 
-def test_a_connection_used_from_another_thread_raises(tmp_path):
+@pytest.mark.parametrize("use", [
+    lambda c: c.execute("SELECT COUNT(*) FROM conversations").fetchone(),
+    lambda c: c.executemany("UPDATE conversations SET title=? WHERE 0", [("x",)]),
+    lambda c: c.executescript("SELECT 1;"),
+    lambda c: c.cursor(),
+    lambda c: c.commit(),
+    lambda c: c.rollback(),
+    lambda c: c.db["conversations"].count,            # sqlite-utils over the connection
+], ids=["execute", "executemany", "executescript", "cursor", "commit", "rollback", "sqlite-utils"])
+def test_a_connection_used_from_another_thread_raises(tmp_path, use):
     store = Store.open_for_user(tmp_path, ADA)
     mine = store.conn
-    box = _in_thread(lambda: mine.execute("SELECT COUNT(*) FROM conversations").fetchone())
+    box = _in_thread(lambda: use(mine))
     assert isinstance(box.get("error"), WrongThreadError)
     assert "used from thread" in str(box["error"])
+    use(mine)   # its own thread may
+    store.close()
+
+
+def test_a_commit_from_another_thread_cannot_end_the_owners_transaction(tmp_path):
+    store = Store.open_for_user(tmp_path, ADA)
+    conv = store.create_conversation("Committed")
+    mine = store.conn
+    with pytest.raises(RuntimeError, match="rolled back"):
+        with store.transaction():
+            store.rename_conversation(conv.conversation_id, "Half done")
+            assert isinstance(_in_thread(mine.commit).get("error"), WrongThreadError)
+            raise RuntimeError("rolled back")
+    assert store.get_conversation(conv.conversation_id).title == "Committed"
     store.close()
 
 

@@ -17,8 +17,8 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout
 from archpal_desktop.core.aws import s3_client, static_access
 from archpal_desktop.core.errors import ArchPalError
-from archpal_desktop.core.remote import Remote
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.sync.remote import Remote
+from archpal_desktop.core.cache import Store
 from archpal_desktop.core.sync import SyncEngine
 from archpal_desktop.localstack.proxy import FaultProxy
 from tests.support.webapp import WebAppWriter

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from archpal_desktop.core import layout
-from archpal_desktop.core.store import Store, user_db_path
+from archpal_desktop.core.cache import Store, user_db_path
 from archpal_desktop.localstack.proxy import FaultProxy
 from tests.support.s3fixtures import ADA
 from tests.support.seed import seed_bucket, sentence
@@ -36,7 +36,7 @@ CHILD = """
 import json, sys
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.aws import static_access
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from archpal_desktop.core.sync import SyncEngine, make_remote
 settings = cfg.load_settings()
 remote = make_remote(static_access(settings, sys.argv[1]), settings)  # loads botocore's models

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from archpal_desktop.core import layout
-from archpal_desktop.core.syncstate import SyncTables
+from archpal_desktop.core.cache import SyncTables
 from archpal_desktop.localstack.server import free_port
 from tests.support.s3fixtures import ADA, BOB
 from tests.support.seed import conversation, seed_bucket

@@ -14,7 +14,7 @@ from archpal_desktop.core import config as cfg, layout
 from archpal_desktop.core.aws import s3_client, static_access
 from archpal_desktop.core.errors import (BucketMissingError, InvalidCredentialsError,
                                          NotFoundError, OfflineError, ThrottledError)
-from archpal_desktop.core.remote import Remote
+from archpal_desktop.core.sync.remote import Remote
 from archpal_desktop.localstack.proxy import FaultProxy
 from tests.support.s3fixtures import ADA
 

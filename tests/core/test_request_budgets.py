@@ -94,7 +94,7 @@ def _engine(desk, bucket, *, page_size=1000, sleep=time.sleep, progress=None, pa
             **client_kwargs):
     """A sync engine on the real client, with the knobs sync_once does not expose."""
     from archpal_desktop.core.aws import s3_client, static_access
-    from archpal_desktop.core.remote import Remote
+    from archpal_desktop.core.sync.remote import Remote
     from archpal_desktop.core.sync import SyncEngine
 
     access = static_access(desk.settings, ADA)

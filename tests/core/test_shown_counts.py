@@ -1,7 +1,7 @@
 """Store.shown_message_counts: what the window's chat shows, per conversation (issue 11, build 5)."""
 from __future__ import annotations
 
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 
 
 def test_a_run_of_replies_counts_once_and_local_messages_count(tmp_path):

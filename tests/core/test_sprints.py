@@ -7,7 +7,7 @@ import pytest
 
 from archpal_desktop.core.errors import BadDataError, NotFoundError
 from archpal_desktop.core.sprints import RUNNING_KEY, Sprint, SprintBook, remaining_text
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 
 T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=timezone.utc)
 SUB = "5b1c7a2e-0d4f-4c3a-9e8b-1f2a3b4c5d6e"

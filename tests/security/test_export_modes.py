@@ -5,7 +5,7 @@ import stat
 import uuid
 
 from archpal_desktop.cli import main
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 
 
 def _mode(p):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.aws import static_access
-from archpal_desktop.core.store import Store
+from archpal_desktop.core.cache import Store
 from archpal_desktop.localstack.bedrock import LocalBedrock
 from archpal_desktop.localstack.server import local_aws_env
 from archpal_desktop.ui.state import AppState

@@ -236,7 +236,7 @@ def _no_profile_state(settings, tasks, tmp_path, theme_manager):
     import uuid
 
     from archpal_desktop.core.aws import static_access
-    from archpal_desktop.core.store import Store
+    from archpal_desktop.core.cache import Store
     from archpal_desktop.ui.state import AppState
     sub = str(uuid.uuid4())
     store = Store.open_for_user(settings.data_dir(), sub)

@@ -52,7 +52,7 @@ def test_sign_in_then_profile_then_window(qtbot, qapp, tmp_path):
         ctx = types.SimpleNamespace(demo=None)   # a normal start: no demo shortcut
         sub, email, access, session = ui_app.resolve_user(ctx, settings, tasks)
         assert seen == ["auth"] and sub == demo.sub and session.verified
-        from archpal_desktop.core.store import Store
+        from archpal_desktop.core.cache import Store
         store = Store.open_for_user(settings.data_dir(), sub)
         from archpal_desktop.ui.state import AppState
         state = AppState(settings=settings, store=store, tasks=tasks, sub=sub, email=email,

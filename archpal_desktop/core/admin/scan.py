@@ -3,7 +3,7 @@
 - One paged listing of ``users/``; S3 lists keys in byte order, so every user's keys come
   together and a user is complete when the next one starts (nothing of the bucket is held
   beyond the user being read).
-- GETs go through the sync's :class:`~archpal_desktop.core.remote.Remote` (the same signed
+- GETs go through the sync's :class:`~archpal_desktop.core.sync.remote.Remote` (the same signed
   GETs, retries and error mapping), on a bounded pool; at most ``window`` objects are in flight
   or waiting to be handled, so memory stays flat in the bucket's size.
 - Users are handed back in listing order, whatever order their GETs finish in, so the output is

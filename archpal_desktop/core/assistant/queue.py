@@ -15,7 +15,7 @@ Rules this keeps:
 - Several messages sent in one conversation while offline are answered together by one reply
   (as a person would after reading them all), in send order across conversations.
 - Only this device's queue is answered: another desktop that syncs the waiting message has no
-  queue row for it, shows it as waiting (:func:`awaiting_reply`) and never answers it.
+  queue row for it, shows it as waiting ("No reply yet", ui/bubble_delegate.py) and never answers it.
 
 Threads: a runner may be used from any one thread at a time (the cache gives each thread its
 own connection; docs/ARCHITECTURE.md, "Threads").
@@ -94,23 +94,6 @@ def _pid_alive(claimed_by: str | None) -> bool:
     except OSError:
         return False
     return True
-
-
-def _sprint_line(msg: Message) -> bool:
-    """A writing sprint's own line (started, over) answers no question."""
-    return bool(msg.sprint) and (msg.sprint or {}).get("outcome") != "proposed"
-
-
-def awaiting_reply(messages: Sequence[Message]) -> set[str]:
-    """Ids of the student's messages that have no reply yet (the trailing ones), whichever device
-    sent them: the chat view shows these as "waiting for ArchPal"."""
-    waiting: list[str] = []
-    for msg in messages:
-        if msg.role == "assistant" and msg.local_state is None and not _sprint_line(msg):
-            waiting.clear()
-        elif msg.role == "user":
-            waiting.append(msg.message_id)
-    return set(waiting)
 
 
 class ReplyRunner:

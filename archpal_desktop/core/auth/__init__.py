@@ -49,9 +49,8 @@ from archpal_desktop.core.auth import accounts
 from archpal_desktop.core.errors.cognito import (  # noqa: F401 - re-exported
     AuthInputError, CodeError, NotConfirmedError, TooManyAttemptsError, WrongPasswordError,
 )
-from archpal_desktop.core.auth.session import (  # noqa: F401 - re-exported
-    AuthSession, Challenge, SignUpResult, check_email,
-)
+from archpal_desktop.core.auth.forms import Challenge, SignUpResult, check_email  # noqa: F401
+from archpal_desktop.core.auth.session import AuthSession  # noqa: F401 - re-exported
 from archpal_desktop.core.aws import AwsAccess
 from archpal_desktop.core.errors import AuthExpiredError
 

@@ -2,7 +2,7 @@
 
 It holds the last user's ``sub`` (so the app can open their cache offline at once) and, for
 each user, the e-mail address and user pool, which a later start shows before the network is
-back. Each user's cache lives apart under ``<data_dir>/users/<sub>/`` (core.store).
+back. Each user's cache lives apart under ``<data_dir>/users/<sub>/`` (core.cache).
 """
 from __future__ import annotations
 
@@ -99,6 +99,6 @@ def remove_user_data(data_dir: Path, sub: str) -> bool:
 def has_cache(data_dir: Path, sub: str) -> bool:
     """This user's conversations are cached on this computer (their folder holds a database)."""
     validate_sub(sub)
-    from archpal_desktop.core.store import DB_NAME  # store imports no auth: no cycle
+    from archpal_desktop.core.cache.records import DB_NAME  # the cache imports no auth: no cycle
 
     return (Path(data_dir) / "users" / sub / DB_NAME).is_file()

@@ -1,16 +1,10 @@
-"""Cognito's errors moved to :mod:`archpal_desktop.core.errors.cognito` (re-exported here); the
-browser sign-in's own errors (issue 13 point 2) live here, each a sentence and a way back."""
+"""The browser sign-in's own errors (issue 13 point 2), each a sentence and a way back.
+Cognito's errors live in :mod:`archpal_desktop.core.errors.cognito`."""
 from __future__ import annotations
 
 from archpal_desktop.core.errors import AuthError
 
-from archpal_desktop.core.errors.cognito import (AuthInputError, CodeError, NotConfirmedError,
-                                                 TooManyAttemptsError, WrongPasswordError,
-                                                 lambda_message, map_cognito)
-
-__all__ = ["AuthInputError", "CodeError", "NotConfirmedError", "TooManyAttemptsError",
-           "WrongPasswordError", "lambda_message", "map_cognito", "BrowserSignInError",
-           "BrowserCancelledError", "BrowserTimeoutError", "StateMismatchError",
+__all__ = ["BrowserSignInError", "BrowserCancelledError", "BrowserTimeoutError", "StateMismatchError",
            "PortsInUseError", "SignInDomainError", "SignInDeniedError"]
 
 

@@ -1,10 +1,10 @@
-"""AuthSession: every Cognito flow for one person on this computer (see core.auth's docstring)."""
+"""AuthSession: every Cognito flow for one person on this computer (see core.auth's docstring).
+The form checks live in core/auth/forms.py, the account flows (sign-up, password, MFA set-up) in
+core/auth/session_account.py, the browser sign-in's part in core/auth/session_browser.py."""
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +18,10 @@ from pycognito.aws_srp import AWSSRP
 from archpal_desktop.core import config as cfg
 from archpal_desktop.core.auth import tokens
 from archpal_desktop.core.auth import accounts
-from archpal_desktop.core.errors.cognito import AuthInputError, CodeError, map_cognito
+from archpal_desktop.core.auth.forms import (EMAIL_RE, Challenge, check_code, check_email, need,
+                                             normalize_email)
+from archpal_desktop.core.auth.session_account import AccountFlowsMixin
+from archpal_desktop.core.errors.cognito import CodeError, map_cognito
 from archpal_desktop.core.auth.session_browser import BrowserSessionMixin
 from archpal_desktop.core.aws import AwsAccess, static_access
 from archpal_desktop.core.errors import (ArchPalError, AuthError, AuthExpiredError, ConfigError,
@@ -28,69 +31,11 @@ from archpal_desktop.core.layout import validate_sub
 
 log = logging.getLogger(__name__)
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CODE_RE = re.compile(r"^\d{6}$")
 #: renew the ID/access tokens this many seconds before they expire
 RENEW_MARGIN = 300.0
 
 
-@dataclass
-class Challenge:
-    """A step Cognito asks for before the sign-in completes.
-
-    ``name``: "NEW_PASSWORD_REQUIRED" (answer: the new password), "SOFTWARE_TOKEN_MFA" or
-    "SMS_MFA" (answer: the 6-digit code), "MFA_SETUP" (add ``secret_code`` / ``otpauth_uri`` to an
-    authenticator app, then answer with its 6-digit code).
-    """
-
-    name: str
-    email: str
-    secret_code: str = ""
-    otpauth_uri: str = ""
-    session: str = field(default="", repr=False)
-    username: str = field(default="", repr=False)
-
-
-@dataclass
-class SignUpResult:
-    confirmed: bool
-    destination: str = ""  # where the code went, masked by Cognito (e.g. "a***@u***")
-
-
-def normalize_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def check_email(settings: cfg.Settings, email: str) -> str:
-    """Format and the site's allowed domains, checked before Cognito is called."""
-    email = normalize_email(email)
-    if not email:
-        raise AuthInputError("Enter your e-mail address.", "", field="email")
-    if not _EMAIL_RE.match(email):
-        raise AuthInputError("That is not an e-mail address.", "Type it as name@university.edu.",
-                             field="email")
-    allowed = settings.allowed_email_domains
-    domain = email.rsplit("@", 1)[1]
-    if allowed and domain not in allowed:
-        listed = ", ".join("@" + d for d in allowed)
-        raise AuthInputError(f"Use your university e-mail address ({listed}).", "", field="email")
-    return email
-
-
-def _need(value: str, what: str, field_name: str) -> str:
-    if not value:
-        raise AuthInputError(f"Enter {what}.", "", field=field_name)
-    return value
-
-
-def _check_code(code: str) -> str:
-    code = (code or "").strip().replace(" ", "")
-    if not _CODE_RE.match(code):
-        raise CodeError("The code has 6 digits.", "Type the 6 digits you received.", field="code")
-    return code
-
-
-class AuthSession(BrowserSessionMixin):
+class AuthSession(BrowserSessionMixin, AccountFlowsMixin):
     """One person's Cognito session on this computer. Thread-safe; blocking calls (network)."""
 
     def __init__(self, settings: cfg.Settings, keystore: KeyStore | None = None):
@@ -171,7 +116,7 @@ class AuthSession(BrowserSessionMixin):
     # -- sign in ----------------------------------------------------------------------------
     def sign_in(self, email: str, password: str) -> "AuthSession | Challenge":
         email = check_email(self.settings, email)
-        _need(password, "your password", "password")
+        need(password, "your password", "password")
         srp = AWSSRP(username=email, password=password, pool_id=self.pool_id,
                      client_id=self.client_id, client=self._client)
 
@@ -217,19 +162,19 @@ class AuthSession(BrowserSessionMixin):
     def answer_challenge(self, challenge: Challenge, answer: str) -> "AuthSession | Challenge":
         name = challenge.name
         if name == "NEW_PASSWORD_REQUIRED":
-            _need(answer, "a new password", "new_password")
+            need(answer, "a new password", "new_password")
             resp = self._call("new_password", self._client.respond_to_auth_challenge,
                               ClientId=self.client_id, ChallengeName=name, Session=challenge.session,
                               ChallengeResponses={"USERNAME": challenge.username,
                                                   "NEW_PASSWORD": answer})
         elif name in ("SOFTWARE_TOKEN_MFA", "SMS_MFA"):
-            code = _check_code(answer)
+            code = check_code(answer)
             resp = self._call("mfa_code", self._client.respond_to_auth_challenge,
                               ClientId=self.client_id, ChallengeName=name, Session=challenge.session,
                               ChallengeResponses={"USERNAME": challenge.username,
                                                   f"{name}_CODE": code})
         elif name == "MFA_SETUP":
-            code = _check_code(answer)
+            code = check_code(answer)
             verified = self._call("mfa_code", self._client.verify_software_token,
                                   Session=challenge.session, UserCode=code,
                                   FriendlyDeviceName="ArchPal Desktop")
@@ -291,14 +236,14 @@ class AuthSession(BrowserSessionMixin):
         token carries no address, or a non-address in that claim, as moto's does) the address
         Cognito lists for the user (GetUser with the verified access token), else the typed one."""
         claim = claims.get("email")
-        if isinstance(claim, str) and _EMAIL_RE.match(claim):
+        if isinstance(claim, str) and EMAIL_RE.match(claim):
             return normalize_email(claim)
         if self.email:
             return self.email
         try:
             attrs = self._client.get_user(AccessToken=self._access_token).get("UserAttributes", [])
             for attr in attrs:
-                if attr.get("Name") == "email" and _EMAIL_RE.match(attr.get("Value", "")):
+                if attr.get("Name") == "email" and EMAIL_RE.match(attr.get("Value", "")):
                     return normalize_email(attr["Value"])
         except Exception as exc:  # the address is for display; sign-in stands without it
             log.debug("GetUser failed: %s", type(exc).__name__)
@@ -402,54 +347,6 @@ class AuthSession(BrowserSessionMixin):
                 self._access = static_access(self.settings, self.sub)
             self._access.id_token = self.id_token   # the coach relay's proof of who this is
             return self._access
-
-    # -- account flows ------------------------------------------------------------------------
-    def sign_up(self, email: str, password: str) -> SignUpResult:
-        email = check_email(self.settings, email)
-        _need(password, "a password", "password")
-        cog = self._pyc()
-        cog.set_base_attributes(email=email)
-        resp = self._call("sign_up", cog.register, email, password)
-        details = resp.get("CodeDeliveryDetails") or {}
-        return SignUpResult(bool(resp.get("UserConfirmed")), str(details.get("Destination") or ""))
-
-    def confirm_sign_up(self, email: str, code: str) -> None:
-        email, code = check_email(self.settings, email), _check_code(code)
-        self._call("confirm_sign_up", self._pyc().confirm_sign_up, code, username=email)
-
-    def resend_code(self, email: str) -> None:
-        email = check_email(self.settings, email)
-        self._call("resend_code", self._pyc().resend_confirmation_code, email)
-
-    def forgot_password(self, email: str) -> None:
-        email = check_email(self.settings, email)
-        self._call("forgot_password", self._pyc(email).initiate_forgot_password)
-
-    def confirm_forgot_password(self, email: str, code: str, new_password: str) -> None:
-        email, code = check_email(self.settings, email), _check_code(code)
-        _need(new_password, "a new password", "new_password")
-        self._call("confirm_forgot_password", self._pyc(email).confirm_forgot_password, code,
-                   new_password)
-
-    def change_password(self, old_password: str, new_password: str) -> None:
-        _need(old_password, "your current password", "password")
-        _need(new_password, "a new password", "new_password")
-        self._call("change_password", self._client.change_password,
-                   PreviousPassword=old_password, ProposedPassword=new_password,
-                   AccessToken=self.access_token())
-
-    def setup_totp(self) -> str:
-        """Optional MFA for a signed-in user: the secret to add to an authenticator app."""
-        cog = self._pyc()
-        cog.access_token = self.access_token()
-        return self._call("mfa_setup", cog.associate_software_token)
-
-    def confirm_totp(self, code: str) -> None:
-        cog = self._pyc()
-        cog.access_token = self.access_token()
-        if not self._call("mfa_code", cog.verify_software_token, _check_code(code), "ArchPal Desktop"):
-            raise CodeError(field="code")
-        self._call("mfa_setup", cog.set_user_mfa_preference, False, True, "SOFTWARE_TOKEN")
 
     def sign_out(self, global_: bool = True, remove_data: bool = False) -> bool:
         """Forget the session here; with ``global_`` also revoke it everywhere (when online).

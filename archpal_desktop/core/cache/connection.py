@@ -74,6 +74,15 @@ class Connection(sqlite3.Connection):
         self._check()
         return super().cursor(*args, **kwargs)
 
+    # a commit or rollback from another thread would end the owner's open transaction
+    def commit(self) -> None:
+        self._check()
+        super().commit()
+
+    def rollback(self) -> None:
+        self._check()
+        super().rollback()
+
 
 def create_private(path: Path) -> None:
     """Create the file 0600 before SQLite does, so it is never readable by others."""
@@ -141,10 +150,6 @@ class Connections:
             if not isinstance(thread, threading._DummyThread) and not thread.is_alive():
                 del self._by_thread[ident]
                 _close_quietly(conn)
-
-    def all(self) -> list[Connection]:
-        with self._lock:
-            return [conn for _, conn in self._by_thread.values()]
 
     def close(self) -> None:
         with self._lock:

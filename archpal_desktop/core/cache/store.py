@@ -22,7 +22,6 @@ from archpal_desktop.core.cache.connection import (Connection, Connections, Tran
 from archpal_desktop.core.cache.records import (LOCAL_ONLY_STATES, PUSHABLE, Conversation, Message,
                                                 sprint_from_json, sprint_of,
                                                 SearchHit, fts_query, user_db_path)
-from archpal_desktop.core.cache.schema import migrate  # noqa: F401 - re-exported
 from archpal_desktop.core.errors import BadDataError, NotFoundError
 
 
@@ -46,10 +45,6 @@ class Store:
     def conn(self) -> Connection:
         """This thread's own connection to the cache (opened on first use)."""
         return self._conns.get()
-
-    def connections(self) -> list[Connection]:
-        """Every connection open now (for the durability check in the tests)."""
-        return self._conns.all()
 
     def close(self) -> None:
         self._conns.close()
@@ -324,16 +319,6 @@ class Store:
                               upload=state not in LOCAL_ONLY_STATES)
         return self.get_message(message_id)  # type: ignore[return-value]
 
-    def delete_message(self, message_id: str) -> None:
-        msg = self.get_message(message_id)
-        if msg is None:
-            return
-        if msg.local_state not in LOCAL_ONLY_STATES:
-            raise BadDataError("Only a reply that was never saved to the cloud can be removed.")
-        with self.transaction():
-            self.conn.execute("DELETE FROM messages WHERE message_id=?", (message_id,))
-            self.changes.note(conversation=msg.conversation_id, message=message_id)
-
     def _touch(self, cid: str, ts: str) -> None:
         """A local change: bump last_updated (index and file) and mark for upload."""
         row = self.conn.execute("SELECT last_updated, file_meta FROM conversations WHERE "
@@ -399,7 +384,4 @@ class Store:
         return convs + tombs + prof
 
 
-
-
-__all__ = ["Store", "Conversation", "Message", "SearchHit", "LOCAL_ONLY_STATES", "fts_query",
-           "user_db_path", "migrate"]
+__all__ = ["Store"]
