@@ -236,6 +236,9 @@ def test_a_sprint_that_ended_while_closed_is_reported_once(qtbot, make_window, s
     qtbot.keyClicks(dlg.goal, "Revise the second paragraph")
     qtbot.mouseClick(dlg.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bar_left(w) == "15:00 left", timeout=5000)
+    # with no conversation open the sprint starts a new one, which the list then opens
+    qtbot.waitUntil(lambda: w.current_cid is not None
+                    and w.current_cid == w.sprints.sprint.conversation_id, timeout=5000)
     cid = w.current_cid
     w.close()
     wait_idle(qtbot, state)
