@@ -73,7 +73,7 @@ def sign_in_again(state: AppState, parent=None) -> bool:
 def sign_out(state: AppState, parent=None) -> bool:
     if state.auth is None:
         return False
-    from archpal_desktop.ui.auth_dialog import SignOutDialog
+    from archpal_desktop.ui.auth_sign_out import SignOutDialog
     try:
         pending = state.store.pending_upload_count()
     except Exception:  # the count is a courtesy; signing out must still be possible
