@@ -317,13 +317,13 @@ def stream_paint_lag():
             received.append(time.perf_counter())
         # "received" is when the delta reaches the UI thread, before the window handles it:
         # put the recorder first among the signal's slots
-        w.replies.reply_delta.disconnect(w._reply_delta)
+        w.replies.reply_delta.disconnect(w.reply_view._reply_delta)
         w.replies.reply_delta.connect(delta)
-        w.replies.reply_delta.connect(w._reply_delta)
+        w.replies.reply_delta.connect(w.reply_view._reply_delta)
         # 200 tokens/s: one ~4-character token every 5 ms
         text = " ".join(f"tok{i}" for i in range(600))
         bedrock.script(Reply(text=text, emotion="smile", piece_size=5, delay=0.005))
-        w.send_message("Stream a long answer please")
+        w.reply_view.send_message("Stream a long answer please")
         _spin_loop(app, lambda: len(received) > 5 and not w.replies.busy and not tasks.busy, 60)
         for t in received:
             after = [p for p in watch.painted if p >= t]

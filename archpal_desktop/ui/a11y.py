@@ -352,23 +352,28 @@ def read_message(parent: QWidget, role: str, timestamp_text: str, content: str,
 
 
 class _ReadOnEnter(QObject):
+    def __init__(self, view: QAbstractItemView, message_role: int):
+        super().__init__(view)
+        self._role = message_role
+
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
                 and not event.modifiers():
             view = self.parent()
             idx = view.currentIndex()
             if idx.isValid():
-                from archpal_desktop.ui.chat_model import MessageRole
                 from archpal_desktop.ui.timetext import time_text
-                msg = idx.data(MessageRole)
+                msg = idx.data(self._role)
                 read_message(view, msg.role, time_text(msg.timestamp), msg.content, msg.local_state)
                 return True
         return False
 
 
-def reader_on_enter(view: QAbstractItemView) -> None:
-    """Enter on a message opens it in :func:`read_message`."""
-    view.installEventFilter(_ReadOnEnter(view))
+def reader_on_enter(view: QAbstractItemView, message_role: int) -> None:
+    """Enter on a message opens it in :func:`read_message`; ``message_role`` is the model's role
+    that gives the message (chat_model.MessageRole: this module never imports the model, which
+    imports it)."""
+    view.installEventFilter(_ReadOnEnter(view, message_role))
 
 
 def tie_form(form) -> None:

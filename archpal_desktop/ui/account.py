@@ -1,4 +1,5 @@
-"""The account's steps outside the main window: sign in (again), sign out, the profile form.
+"""The account's steps outside the main window: sign in (again), sign out, the profile form,
+and :class:`AccountActions`, the window's account and settings commands (issue 17 point 6).
 
 Both the start-up (:mod:`archpal_desktop.ui.app`) and the window's menus use these; the window
 imports this module, never ``ui.app`` (which imports the window): no import circle.
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEventLoop
+from PySide6.QtCore import QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from archpal_desktop.core.errors import map_exception
@@ -94,3 +95,52 @@ def sign_out(state: AppState, parent=None) -> bool:
     except Exception as exc:  # signing out locally always works; say what did not
         plain.warning(parent, f"Signed out on this computer only.\n\n{map_exception(exc)}")
     return True
+
+
+class AccountActions(QObject):
+    """Edit profile, Settings, Sign in again, Sign out, About and Keyboard shortcuts, for the
+    window's menus, its status bar and the coach's error card. ``window`` is the dialogs' parent;
+    ``sync`` (the window's SyncController) syncs after a new sign-in and takes a new interval."""
+    signed_out = Signal()    # the window closes
+
+    def __init__(self, state: AppState, sync, window: QWidget):
+        super().__init__(window)
+        self.state = state
+        self.sync = sync
+        self.window = window
+
+    def show_shortcuts(self) -> None:
+        from archpal_desktop.ui.shortcuts import ShortcutsDialog
+        ShortcutsDialog(self.window).exec()
+
+    def show_about(self) -> None:
+        from archpal_desktop.ui.dialogs import AboutDialog
+        AboutDialog(self.state, self.window).exec()
+
+    def settings_dialog(self):
+        from archpal_desktop.ui.settings_dialog import SettingsDialog
+        dlg = SettingsDialog(self.state, self.window)
+        dlg.applied.connect(self._settings_applied)
+        return dlg
+
+    def open_settings(self) -> None:
+        self.settings_dialog().exec()
+
+    def _settings_applied(self) -> None:
+        from archpal_desktop.core import config as cfg
+        s = self.state.settings
+        if self.state.theme is not None:
+            self.state.theme.set_font_size(int(s[cfg.FONT_SIZE] or 0))
+            self.state.theme.set_mode(str(s[cfg.THEME]))
+        self.sync.set_interval(int(s[cfg.SYNC_INTERVAL_SECONDS] or 120))
+
+    def edit_profile(self) -> None:
+        edit_profile(self.state, self.window)
+
+    def sign_in_again(self) -> None:
+        if sign_in_again(self.state, self.window):
+            self.sync.sync_now("signed-in")
+
+    def sign_out(self) -> None:
+        if sign_out(self.state, self.window):
+            self.signed_out.emit()

@@ -69,7 +69,7 @@ class ChatView(QListView):
         # AT-SPI calls the current message "focused": current only with focus (the selection stays)
         a11y.current_item_on_focus(self, last=True)
         a11y.describe_when_empty(self, self.EMPTY_TEXT)
-        a11y.reader_on_enter(self)
+        a11y.reader_on_enter(self, MessageRole)
         self._cards_timer = QTimer(self, singleShot=True, interval=0)
         self._cards_timer.timeout.connect(self.sync_cards)
         self.chat_model.rowsInserted.connect(lambda *_a: self._cards_timer.start())

@@ -73,9 +73,9 @@ class CoachState(QObject):
 
     def _act(self, action: str) -> None:
         if action == "settings":
-            self.window.open_settings()
+            self.window.account.open_settings()
         elif action == "sign-in":
-            self.window.sign_in_again()
+            self.window.account.sign_in_again()
         self.replies.kick()
 
     def stop(self) -> None:

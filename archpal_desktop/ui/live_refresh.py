@@ -106,12 +106,12 @@ def after_sync(window: Any, changed: set) -> None:
 
     def listed(convs) -> None:
         if window.search_box.text().strip():
-            window.reload_conversations()
+            window.conversation_pane.reload_conversations()
             return
         # a conversation waiting on its Undo stays hidden (ui/conversation_actions.py)
-        convs = [c for c in convs if c.conversation_id not in window.deleting.hidden]
+        convs = [c for c in convs if c.conversation_id not in window.conversation_actions.deleting.hidden]
         kept = patch_list(window.conversations, convs, window.current_cid)
-        # the rows count what the chat shows (Ask again runs once), as reload_conversations does
+        # the rows count what the chat shows (Ask again runs once), as the pane's reload does
         window.tasks.run_db(store.shown_message_counts, window.conversations.conv_model.set_shown_counts)
         window.side_stack.setCurrentWidget(window.conversations if convs else window.empty_list)
         if not kept or window.current_cid is None:
@@ -133,6 +133,6 @@ def after_sync(window: Any, changed: set) -> None:
             def show(msgs) -> None:
                 if cid == window.current_cid:
                     refresh_messages(window.chat, cid, msgs)
-                    window._count_shown()
-            window.tasks.run_db(lambda: store.load_messages(cid), window._open_latest.guard(show))
+                    window.conversation_pane.count_shown()
+            window.tasks.run_db(lambda: store.load_messages(cid), window.conversation_pane.latest.guard(show))
     window.tasks.run_db(store.list_conversations, listed, window._error("Loading your conversations"))

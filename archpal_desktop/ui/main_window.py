@@ -1,5 +1,12 @@
 """The main window: sidebar (search, new, conversations), chat pane, companion, status area.
 
+The window keeps the layout and the wiring (issue 17 point 6); what its parts do lives in
+controllers beside it, each holding the window's parts it uses: ``conversation_pane`` (the list
+loaded, a conversation opened; ui/conversation_pane.py), ``conversation_actions`` (new, next,
+rename, delete with Undo, export, print; ui/conversation_actions.py), ``account`` (profile,
+settings, sign in and out, About, shortcuts; ui/account.py), ``search_pane`` (ui/search_keys.py)
+and ``reply_view`` (what a reply shows; ui/reply_view.py).
+
 The window only paints and reacts: its store calls run on the task runner's database worker
 (two key/value reads while it is built excepted), every network call (sync, the coach) on its
 network pool; those use the cache through their own connections (docs/ARCHITECTURE.md, "Threads").
@@ -17,30 +24,30 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel,
 from archpal_desktop import APP_NAME
 from archpal_desktop.core.errors import map_exception
 from archpal_desktop.ui import a11y, live_refresh, plain, theme
+from archpal_desktop.ui.account import AccountActions
 from archpal_desktop.ui.changes import ChangeBridge
 from archpal_desktop.ui.chat_view import ChatView
 from archpal_desktop.ui.companion import CompanionView, app_icon
 from archpal_desktop.ui.composer import Composer
-from archpal_desktop.ui.conversation_actions import DeleteWithUndo, ask_title
+from archpal_desktop.ui.conversation_actions import ConversationActions
 from archpal_desktop.ui.conversation_list import ConversationList
+from archpal_desktop.ui.conversation_pane import LAST_CONVERSATION_KEY, ConversationPane
 from archpal_desktop.ui.reply_runner import ReplyController, connect_chat
+from archpal_desktop.ui.reply_view import ReplyView
 from archpal_desktop.ui.search import SearchController, SearchResults
+from archpal_desktop.ui.search_keys import SearchPane
 from archpal_desktop.ui.shortcuts import keys
 from archpal_desktop.ui.sprint_controller import SprintController
 from archpal_desktop.ui.state import AppState
 from archpal_desktop.ui.sync_driver import SyncDriver
 from archpal_desktop.ui.sync_status import SyncController, SyncStatus
-from archpal_desktop.ui.tasks import Latest
 from archpal_desktop.ui.toast import CoachErrorCard, Toast
 from archpal_desktop.ui.view_space import ViewControls
-from archpal_desktop.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
 
-LAST_CONVERSATION_KEY = "ui.last_conversation"
 
-
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(QMainWindow):
     conversations_loaded = Signal()
     conversation_opened = Signal(str)      # conversation id, messages shown
     status_message = Signal(str)
@@ -51,28 +58,38 @@ class MainWindow(WindowActions, QMainWindow):
         self.tasks = state.tasks
         self.store = state.store
         self.current_cid: str | None = None
-        self._answered = []
-        self._open_latest = Latest()
-        self._pending_scroll: str | None = None
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.setAccessibleName("ArchPal main window")
         self._build()
+        self.search = SearchController(self.tasks, self.store, self)
+        self.conversation_pane = ConversationPane(self, self.tasks, self.store)   # the list, the open one
+        self.search_pane = SearchPane(self, self.search)   # the box's keys, the hits, a hit opened
+        self.conversation_actions = conv = ConversationActions(self, state, self)
+        self.new_button.clicked.connect(conv.new_conversation)
+        self.conversations.rename_requested.connect(conv.rename_conversation)
+        self.conversations.delete_requested.connect(conv.delete_conversation)
+        self.conversations.export_requested.connect(conv.export_conversation)
+        self.sync = SyncController(self.tasks, self.store, state.settings, self._access, self)
+        self.account = AccountActions(state, self.sync, self)   # profile, settings, sign in/out
+        self.account.signed_out.connect(self.close)
         self._build_menus()
         self.replies = ReplyController(state, self)
-        self._connect_replies()
+        self.reply_view = rv = ReplyView(self, self.replies)   # what a reply does to the window
+        self.composer.send.connect(rv.send_message)
+        self.composer.stop.connect(rv.stop_reply)
+        self.chat.retry_requested.connect(rv.retry_reply)
+        self.chat.stop_requested.connect(rv.stop_reply)
         connect_chat(self)   # the message view's and composer's own requests (chat-content)
         self.sprints = SprintController(self)   # writing sprints: the bar above the conversation
         self.sprints.build_menu(self.menu_chat)
         self.chat.parentWidget().layout().insertWidget(1, self.sprints.bar)
         self.composer.enable_spelling(self.tasks)
-        self.sync = SyncController(self.tasks, self.store, state.settings, self._access, self)
         self.sync.state_changed.connect(self.status.show_state)
         self.sync.sync_finished.connect(self._sync_finished)
         self.sync.network_back.connect(self.replies.kick)
         from archpal_desktop.ui.coach_state import CoachState
         self.coach = CoachState(self)   # the coach's reachability and errors, apart from sync
-        self.deleting = DeleteWithUndo(self)
         # every committed write: status bar, list row; the student's own are uploaded by the
         # one sync schedule (ui/sync_driver.py: polls, uploads, resume, network; issue 19)
         self.changes = ChangeBridge(self.store, self, auto_upload=False)
@@ -80,10 +97,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.sync_driver = SyncDriver(self.sync, self.changes, state.settings, self.tasks, self,
                                       poll=start_sync)
         self.status.sync_requested.connect(lambda: self.sync.sync_now("user"))
-        self.status.settings_requested.connect(self.open_settings)
-        self.status.sign_in_requested.connect(self.sign_in_again)
-        self.search = SearchController(self.tasks, self.store, self)
-        self.search.results.connect(self._show_hits)
+        self.status.settings_requested.connect(self.account.open_settings)
+        self.status.sign_in_requested.connect(self.account.sign_in_again)
         self._qsettings = QSettings(str(state.data_dir / "window.ini"), QSettings.Format.IniFormat)
         self._restore_geometry()
         if state.theme is not None:
@@ -99,7 +114,7 @@ class MainWindow(WindowActions, QMainWindow):
             self.notice.setAccessibleDescription(notice)
             self.notice.setToolTip(plain.tip(notice))
             self.statusBar().addPermanentWidget(self.notice)
-        self.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
+        self.conversation_pane.reload_conversations(select=self.store.kv_get(LAST_CONVERSATION_KEY))
         self.sprints.restore()
         self.sync.refresh_pending()
         self._started = not start_sync
@@ -200,21 +215,6 @@ class MainWindow(WindowActions, QMainWindow):
         QWidget.setTabOrder(self.chat, self.composer.edit)
         QWidget.setTabOrder(self.composer.edit, self.composer.send_button)
 
-        from archpal_desktop.ui.search_keys import SearchKeys
-        self._search_keys = SearchKeys(self)   # Esc clears, Down enters the results
-        self.search_box.textChanged.connect(self._search_changed)
-        self.search_box.returnPressed.connect(self._open_first_hit)
-        self.new_button.clicked.connect(self.new_conversation)
-        self.conversations.selectionModel().currentChanged.connect(self._selection_changed)
-        self.conversations.rename_requested.connect(self.rename_conversation)
-        self.conversations.delete_requested.connect(self.delete_conversation)
-        self.conversations.export_requested.connect(self.export_conversation)
-        self.results.open_hit.connect(self.open_hit)
-        self.composer.send.connect(self.send_message)
-        self.composer.stop.connect(self.stop_reply)
-        self.composer.draft_changed.connect(self._save_draft)
-        self.chat.retry_requested.connect(self.retry_reply)
-        self.chat.stop_requested.connect(self.stop_reply)
         self.chat.link_refused.connect(
             lambda href: self.flash("That link was not opened: only https and e-mail links open."))
         self.chat.message_copied.connect(lambda _mid: self.flash("Message copied."))
@@ -232,39 +232,39 @@ class MainWindow(WindowActions, QMainWindow):
         return act
 
     def _build_menus(self) -> None:
-        mb = self.menuBar()
+        mb, conv, acc = self.menuBar(), self.conversation_actions, self.account
         f = mb.addMenu("&File")
-        self.act_new = self._action(f, "&New conversation", self.new_conversation, "new")
+        self.act_new = self._action(f, "&New conversation", conv.new_conversation, "new")
         f.addSeparator()
-        self._action(f, "Export as &PDF…", lambda: self.export_conversation(self.current_cid, "pdf"), "export_pdf")
-        self._action(f, "Export as &Markdown…", lambda: self.export_conversation(self.current_cid, "md"),
+        self._action(f, "Export as &PDF…", lambda: conv.export_conversation(self.current_cid, "pdf"), "export_pdf")
+        self._action(f, "Export as &Markdown…", lambda: conv.export_conversation(self.current_cid, "md"),
                      "export_md")
-        self._action(f, "&Print…", self.print_conversation, "print")
-        self._action(f, "Export &all my data…", self.export_all)
+        self._action(f, "&Print…", conv.print_conversation, "print")
+        self._action(f, "Export &all my data…", conv.export_all)
         f.addSeparator()
-        self._action(f, "Sign &out", self.sign_out)
+        self._action(f, "Sign &out", acc.sign_out)
         self._action(f, "&Quit", self.close, "quit")
         e = mb.addMenu("&Edit")
         self._action(e, "&Copy message", lambda: self.chat.copy_message(), None)
-        self._action(e, "&Rename conversation…", lambda: self.rename_conversation(self.current_cid), "rename")
-        self._action(e, "&Delete conversation…", lambda: self.delete_conversation(self.current_cid), "delete")
-        self.act_undo = self._action(e, "&Undo delete", lambda: self.deleting.undo_last(), "undo")
+        self._action(e, "&Rename conversation…", lambda: conv.rename_conversation(self.current_cid), "rename")
+        self._action(e, "&Delete conversation…", lambda: conv.delete_conversation(self.current_cid), "delete")
+        self.act_undo = self._action(e, "&Undo delete", conv.deleting.undo_last, "undo")
         self.act_undo.setEnabled(False)   # while a delete's Undo is offered
         e.addSeparator()
-        self._action(e, "&Find…", self.focus_search, "search")
+        self._action(e, "&Find…", self.search_pane.focus_search, "search")
         self._action(e, "Go to the &message box", self.composer.edit.setFocus, "focus_composer")
-        self._action(e, "&Edit profile…", self.edit_profile)
-        self._action(e, "&Settings…", self.open_settings, "settings")
+        self._action(e, "&Edit profile…", acc.edit_profile)
+        self._action(e, "&Settings…", acc.open_settings, "settings")
         v = mb.addMenu("&View")
-        self._action(v, "&Next conversation", lambda: self.step_conversation(1), "next")
-        self._action(v, "&Previous conversation", lambda: self.step_conversation(-1), "prev")
+        self._action(v, "&Next conversation", lambda: conv.step_conversation(1), "next")
+        self._action(v, "&Previous conversation", lambda: conv.step_conversation(-1), "prev")
         c = self.menu_chat = mb.addMenu("&Chat")
-        self.act_stop = self._action(c, "&Stop the reply", self.stop_reply, "stop")
+        self.act_stop = self._action(c, "&Stop the reply", lambda: self.reply_view.stop_reply(), "stop")
         s = mb.addMenu("&Sync")
         self._action(s, "Sync &now", lambda: self.sync.sync_now("user"), "sync")
         h = mb.addMenu("&Help")
-        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "help")
-        self._action(h, "&About ArchPal", self.show_about)
+        self._action(h, "&Keyboard shortcuts", acc.show_shortcuts, "help")
+        self._action(h, "&About ArchPal", acc.show_about)
         self.view_controls.add_actions(v)   # the View menu's zoom and panels (ui/view_space.py)
 
     def _start(self) -> None:
@@ -300,239 +300,11 @@ class MainWindow(WindowActions, QMainWindow):
     def _update_composer(self) -> None:
         self.composer.set_disabled_reason("")
 
-    # -- conversations ------------------------------------------------------------------------
-    def reload_conversations(self, select: str | None = None) -> None:
-        store = self.store
-
-        def shown(convs) -> None:
-            # decided now, not when asked: the student may have moved on meanwhile
-            keep = self.current_cid or select
-            convs = [c for c in convs if c.conversation_id not in self.deleting.hidden]
-            self.conversations.conv_model.set_conversations(convs)
-            self.side_stack.setCurrentWidget(self.conversations if convs or self.search_box.text()
-                                             else self.empty_list)
-            if self.search_box.text().strip():
-                self.side_stack.setCurrentWidget(self.results)
-            if keep and self.conversations.select(keep):
-                pass
-            elif convs and self.current_cid is None:
-                self.conversations.select(convs[0].conversation_id)
-            self.conversations_loaded.emit()
-            # counts as the chat shows them (Ask again runs once), after the first paint
-            self.tasks.run_db(store.shown_message_counts, self.conversations.conv_model.set_shown_counts)
-        self.tasks.run_db(store.list_conversations, shown, self._error("Loading your conversations"))
-
-    def _selection_changed(self, current, _previous) -> None:
-        cid = self.conversations.current_id()
-        if cid and cid != self.current_cid:
-            self.open_conversation(cid)
-
-    def open_conversation(self, cid: str, scroll_to: str | None = None) -> None:
-        self.composer.flush_draft()
-        self.current_cid = cid
-        self._pending_scroll = scroll_to
-        conv = self.conversations.conv_model.conversation(cid)
-        self.title_label.setText(conv.title if conv else "")
-        self.setWindowTitle(f"{conv.title} — {APP_NAME}" if conv else APP_NAME)
-        store = self.store
-        handler = self._open_latest.guard(lambda r: self._show_conversation(cid, *r))
-        self.tasks.run_db(lambda: (store.load_messages(cid), store.get_draft(cid)), handler,
-                          self._error("Opening the conversation"))
-        self.tasks.run_db(lambda: store.kv_set(LAST_CONVERSATION_KEY, cid))
-
-    def _show_conversation(self, cid: str, messages, draft: str) -> None:
-        if cid != self.current_cid:
-            return
-        self.chat.show_messages(cid, messages)
-        self._count_shown()
-        self.composer.load_draft(draft)
-        last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
-        self.companion.set_emotion(last_reply.emotion if last_reply else "hello")
-        if self._pending_scroll:
-            self.chat.scroll_to_message(self._pending_scroll)
-            self._pending_scroll = None
-        self._update_composer()
-        self.conversation_opened.emit(cid)
-
-    def _count_shown(self) -> None:
-        """The open conversation's row counts what the chat shows, as it changes."""
-        cid = self.chat.chat_model.conversation_id
-        if cid and cid == self.current_cid:
-            self.conversations.conv_model.set_shown_counts({cid: len(self.chat.chat_model.shown())},
-                                                           replace=False)
-
-    def new_conversation(self) -> None:
-        store = self.store
-
-        def made(conv) -> None:
-            self.conversations.conv_model.upsert(conv)
-            self.side_stack.setCurrentWidget(self.conversations)
-            self.search_box.clear()
-            self.conversations.select(conv.conversation_id)
-            self.composer.edit.setFocus()
-        self.tasks.run_db(store.create_conversation, made, self._error("Creating a conversation"))
-
-    def step_conversation(self, delta: int) -> None:
-        model = self.conversations.conv_model
-        if not model.rowCount():
-            return
-        row = max(0, min(model.rowCount() - 1, model.row_of(self.current_cid) + delta))
-        self.conversations.setCurrentIndex(model.index(row))
-
-    def rename_conversation(self, cid: str | None) -> None:
-        conv = self.conversations.conv_model.conversation(cid) if cid else None
-        if conv is None:
-            return
-        title = ask_title(self, conv.title)
-        if title:
-            self.apply_rename(cid, title)
-
-    def apply_rename(self, cid: str, title: str) -> None:
-        store = self.store
-
-        def work():
-            store.rename_conversation(cid, title)
-            return store.get_conversation(cid)
-
-        def done(conv) -> None:
-            self.conversations.conv_model.upsert(conv)
-            self.conversations.select(cid)
-            if cid == self.current_cid:
-                self.title_label.setText(conv.title)
-                self.setWindowTitle(f"{conv.title} — {APP_NAME}")
-        self.tasks.run_db(work, done, self._error("Renaming"))
-
-    def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:
-        self.deleting.request(cid, confirm=confirm)   # Undo in the toast before it is written
-
-    def _save_draft(self, text: str) -> None:
-        cid, store = self.current_cid, self.store
-        if cid:
-            self.tasks.run_db(lambda: store.set_draft(cid, text))
-
-    # -- sending and replies ----------------------------------------------------------------------
-    def send_message(self, text: str) -> None:
-        self.composer.clear()
-
-        def failed(exc) -> None:
-            self.composer.load_draft(text)  # nothing the student wrote is lost
-            self._error("Saving your message")(exc)
-        self.replies.send(self.current_cid, text, on_error=failed)
-
-    def _connect_replies(self) -> None:
-        r = self.replies
-        r.message_sent.connect(self._message_sent)
-        r.busy_changed.connect(self._busy)
-        r.reply_started.connect(self._reply_started)
-        r.reply_delta.connect(self._reply_delta)
-        r.reply_done.connect(self._reply_done)
-        r.run_finished.connect(self._run_finished)
-        r.error.connect(lambda words: self.flash(words, 8000, error=True))
-
-    def _show_list(self) -> None:
-        if not self.search_box.text().strip():
-            self.side_stack.setCurrentWidget(self.conversations)
-
-    def _busy(self, busy: bool) -> None:
-        self.composer.set_busy(busy)
-        self.chat.chat_model.answering = busy
-        self.chat.viewport().update()
-
-    def _message_sent(self, conv, msg) -> None:
-        self.conversations.conv_model.upsert(conv)
-        self._show_list()
-        if conv.conversation_id != self.current_cid:
-            self.current_cid = conv.conversation_id
-            self.chat.show_messages(conv.conversation_id, [msg])
-            self.conversations.blockSignals(True)
-            self.conversations.select(conv.conversation_id)
-            self.conversations.blockSignals(False)
-            self.title_label.setText(conv.title)
-            self.setWindowTitle(f"{conv.title} — {APP_NAME}")
-        else:
-            self.chat.append_message(msg)
-            self.conversations.select(conv.conversation_id)
-        self._count_shown()
-
-    def _reply_started(self, msg) -> None:
-        if msg.conversation_id == self.current_cid:
-            self.chat.append_message(msg)
-            self._count_shown()
-            self.companion.set_emotion("walk")
-        self.composer.set_notice("")
-
-    def _reply_delta(self, mid: str, text: str, emotion) -> None:
-        if self.chat.chat_model.message(mid) is not None:
-            self.chat.stream_text(mid, text, emotion)
-            if emotion:
-                self.companion.set_emotion(emotion)
-
-    def _reply_done(self, cid: str, mid: str, finished: bool) -> None:
-        # the runner saves the final text right after this event: reload when the run returns
-        self._answered.append((cid, finished))
-        done = self.chat.chat_model.message(mid)
-        if done is not None:
-            a11y.announce_reply(self.chat, done.content, finished)
-        if not finished:   # the student's Stop is not a failure: a neutral companion
-            self.companion.set_emotion("default" if mid in self.replies.stopped else "sad")
-
-    def _run_finished(self, result) -> None:
-        answered, self._answered = self._answered, []
-        touched = {cid for cid, _ in answered}
-        for cid in touched:
-            self._refresh_conv(cid)
-        if self.current_cid in touched:
-            self.reload_current()
-        # saved replies announce themselves (ChangeBridge): their upload is already scheduled
-        if result.answered:
-            if not self.isActiveWindow():
-                self.notify("ArchPal answered", "A reply to your message has arrived.")
-        from archpal_desktop.core.errors import OfflineError
-        unreachable = isinstance(result.error, OfflineError)
-        if result.waiting and unreachable and self.sync.state.online is False:
-            self.composer.set_notice("Offline: your messages are saved here and ArchPal answers "
-                                     "them when a connection is back.")
-        elif result.waiting and unreachable:
-            self.composer.set_notice("ArchPal can't be reached right now: your messages are saved "
-                                     "here and it answers them when it is back.")
-        elif not result.waiting:
-            self.composer.set_notice("")
-
-    def reload_current(self) -> None:
-        cid, store = self.current_cid, self.store
-        if not cid:
-            return
-        handler = self._open_latest.guard(lambda msgs: self._refresh_messages(cid, msgs))
-        self.tasks.run_db(lambda: store.load_messages(cid), handler)
-
-    def _refresh_messages(self, cid: str, messages) -> None:
-        if cid != self.current_cid:
-            return
-        stick = self.chat._at_bottom()
-        self.chat.chat_model.set_messages(cid, messages)
-        self._count_shown()
-        self.chat._relayout(stick)
-        last_reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
-        if last_reply is not None and last_reply.local_state is None:
-            self.companion.set_emotion(last_reply.emotion)
-
     def _cache_changed(self, changes) -> None:
         self.sync.refresh_pending()
         if changes.upload:
             for cid in changes.conversations:
-                self._refresh_conv(cid)
-
-    def _refresh_conv(self, cid: str) -> None:
-        store = self.store
-        self.tasks.run_db(lambda: store.get_conversation(cid),
-                          lambda conv: conv and self.conversations.conv_model.upsert(conv))
-
-    def stop_reply(self) -> None:
-        if self.replies.busy:
-            self.replies.stop()
-
-    def retry_reply(self, mid: str) -> None:
-        self.replies.retry(mid)
+                self.conversation_pane.refresh_conv(cid)
 
     def notify(self, title: str, text: str) -> None:
         """A quiet note when the window is in the background: tray message or taskbar alert."""
@@ -549,6 +321,15 @@ class MainWindow(WindowActions, QMainWindow):
         if changed or getattr(result, "profile_pulled", False):
             live_refresh.after_sync(self, changed)
         self.coach.after_sync()   # not while the coach is known unreachable: its own timer retries
+
+    def _theme_changed(self, colors) -> None:
+        theme.set_current(colors)
+        self.toast.refresh_look()
+        self.coach_card.refresh_look()
+        self.chat.refresh_look()
+        self.conversations.viewport().update()
+        self.results.viewport().update()
+        self.companion.set_emotion(self.companion.emotion)
 
     # -- geometry and closing ----------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -581,6 +362,6 @@ class MainWindow(WindowActions, QMainWindow):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.matches(QKeySequence.StandardKey.Cancel) and self.replies.busy:
-            self.stop_reply()
+            self.reply_view.stop_reply()
             return
         super().keyPressEvent(event)

@@ -146,7 +146,7 @@ class SprintController(QObject):
         if msg.conversation_id == self.w.current_cid:
             self.w.chat.append_message(msg)
         else:
-            self.w.reload_conversations(select=msg.conversation_id)
+            self.w.conversation_pane.reload_conversations(select=msg.conversation_id)
         self._running()
         self.w.flash(f"Sprint started: {sprint.minutes} minutes. The message box stays open for you.")
         self.started.emit(sprint)

@@ -22,8 +22,8 @@ def test_export_pdf_and_markdown_with_unicode(qtbot, make_window, state, tmp_pat
     w.conversations.select(conv.conversation_id)
     wait_idle(qtbot, state)
     pdf, md = tmp_path / "out.pdf", tmp_path / "out.md"
-    w.export_conversation(conv.conversation_id, "pdf", str(pdf))
-    w.export_conversation(conv.conversation_id, "md", str(md))
+    w.conversation_actions.export_conversation(conv.conversation_id, "pdf", str(pdf))
+    w.conversation_actions.export_conversation(conv.conversation_id, "md", str(md))
     qtbot.waitUntil(lambda: pdf.exists() and md.exists(), timeout=10000)
     wait_idle(qtbot, state)
     text = "".join(page.extract_text() for page in pypdf.PdfReader(str(pdf)).pages)
@@ -141,7 +141,7 @@ def test_print_goes_through_the_system_dialog(qtbot, make_window, state, tmp_pat
         dialog.done(QPrintDialog.DialogCode.Accepted)
 
     QTimer.singleShot(50, answer_dialog)
-    w.print_conversation()
+    w.conversation_actions.print_conversation()
     qtbot.waitUntil(lambda: target.exists() and target.stat().st_size > 0, timeout=10000)
     wait_idle(qtbot, state)
     assert seen == ["Print conversation"]

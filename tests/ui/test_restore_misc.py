@@ -30,7 +30,7 @@ def test_export_all_writes_the_backup(qtbot, make_window, state, tmp_path):
     conv = state.store.create_conversation("Backup me")
     state.store.add_message(conv.conversation_id, "user", "Keep this safe")
     w = make_window()
-    w.export_all(str(tmp_path))
+    w.conversation_actions.export_all(str(tmp_path))
     out = tmp_path / "archpal-export"
     qtbot.waitUntil(lambda: (out / "conversations.json").exists(), timeout=5000)
     wait_idle(qtbot, state)
@@ -47,7 +47,7 @@ def test_connection_test_reports_failures_in_words(qtbot, make_window, state, mo
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dead)
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", dead)
     w = make_window()
-    dlg = w.settings_dialog()
+    dlg = w.account.settings_dialog()
     qtbot.addWidget(dlg)
     dlg.test_button.click()
     qtbot.waitUntil(lambda: dlg.test_button.isEnabled() and "Coach model" in dlg.test_result.text(),

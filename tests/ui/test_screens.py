@@ -102,7 +102,7 @@ def test_settings_dialog(qtbot, make_window, state, tmp_path, monkeypatch):
     state.settings = cfg.load_settings(cli_overrides={cfg.DATA_DIR: str(state.settings.data_dir()),
                                                       cfg.S3_BUCKET_NAME: state.settings[cfg.S3_BUCKET_NAME]})
     w = make_window()
-    dlg = w.settings_dialog()
+    dlg = w.account.settings_dialog()
     assert isinstance(dlg, SettingsDialog)
     dlg.show()
     assert not dlg.model.isEnabled() and dlg.model.text() == "us.anthropic.claude-site-model"

@@ -288,7 +288,7 @@ def test_my_sprints_and_the_export_and_the_web_apps_replay(qtbot, make_window, s
     save_shot(dlg, "sprint_my_sprints")
     dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close).click()
     # the export carries them too
-    w.export_all(str(tmp_path))
+    w.conversation_actions.export_all(str(tmp_path))
     wait_idle(qtbot, state)
     exported = json.loads((tmp_path / "archpal-export" / "sprints.json").read_text())
     assert [(e["conversation_id"], e["minutes"], e["words"], e["outcome"]) for e in exported] == [

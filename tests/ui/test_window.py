@@ -106,9 +106,9 @@ def test_rename_delete_and_keyboard(qtbot, make_window, state, monkeypatch):
     assert w.current_cid in {c.conversation_id for c in state.store.list_conversations()}
     # next / previous conversation from the keyboard
     before = w.current_cid
-    w.step_conversation(-1)
+    w.conversation_actions.step_conversation(-1)
     wait_idle(qtbot, state)
-    w.step_conversation(1)
+    w.conversation_actions.step_conversation(1)
     wait_idle(qtbot, state)
     assert w.current_cid == state.store.list_conversations()[1].conversation_id or w.current_cid == before
 
