@@ -244,7 +244,7 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 # -- messages as a screen reader reads them ------------------------------------------------------
 #: what a message's own state adds after who and when (no "(reply failed)": a stopped reply
 #: kept its partial text, and that is what happened)
-STATE_WORDS = {"waiting": "waiting for ArchPal", "streaming": "being written", "stopped": "Stopped",
+STATE_WORDS = {"waiting": "waiting for ArchPal", "refused": "not answered: ArchPal could not answer", "streaming": "being written", "stopped": "Stopped",
                "failed": "the reply stopped before the end"}
 
 

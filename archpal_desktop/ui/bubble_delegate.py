@@ -39,6 +39,8 @@ STATE_TEXT = {
     # a question with no reply that this device did not queue (another device, or a web-app
     # conversation whose reply was lost): not ours to answer automatically
     "unanswered": "No reply yet",
+    # the coach answered with an error (its card, under the messages, says why and what to do)
+    "refused": "Not answered: ArchPal could not answer (see below); saved here",
     "answering": "Sent",
     "streaming": "ArchPal is writing… (Esc to stop)",
     "failed": "This reply did not finish; the partial text is kept.",
@@ -143,7 +145,9 @@ class MessageDelegate(QStyledItemDelegate):
         if msg.role == "user" and model.is_waiting(msg):
             if msg.local_state != "waiting":
                 return "unanswered"
-            return "answering" if model.answering else "waiting"
+            if model.answering:
+                return "answering"
+            return "refused" if model.coach_refused else "waiting"
         if msg.role != "assistant":
             return ""
         if msg.local_state == "failed" and msg.message_id in model.stopped:
@@ -214,7 +218,7 @@ class MessageDelegate(QStyledItemDelegate):
         fill = QColor(c.user_bubble if user else c.reply_bubble)
         border = QColor(c.reply_border)
         state = self.state(msg)
-        if state == "waiting":
+        if state in ("waiting", "refused"):
             fill = QColor(c.waiting_bubble)   # its own colour: translucency lost text contrast
         width = 1
         if msg.sprint and not user:   # a writing sprint's card: the accent border
@@ -245,7 +249,7 @@ class MessageDelegate(QStyledItemDelegate):
 
         painter.setFont(self.small)
         # stopped is the student's own choice: neutral, not a warning
-        meta_color = QColor(c.warn if state in ("waiting", "failed") else c.muted)
+        meta_color = QColor(c.warn if state in ("waiting", "refused", "failed") else c.muted)
         painter.setPen(meta_color)
         align = Qt.AlignmentFlag.AlignLeft if not user else Qt.AlignmentFlag.AlignRight
         painter.drawText(g.meta, align | Qt.AlignmentFlag.AlignVCenter, self.meta_text(msg))

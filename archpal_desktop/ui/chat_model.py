@@ -46,6 +46,7 @@ class MessageModel(QAbstractListModel):
         self._choice: dict[str, str] = {}  # first reply of a run of alternatives -> the one shown
         self.stopped: set[str] = set()    # failed replies the student stopped (not errors)
         self.answering = False   # a reply is being written for this conversation right now
+        self.coach_refused = False   # the coach's error card is up: the waiting question says so
 
     # -- Qt -----------------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802

@@ -39,6 +39,7 @@ class CoachState(QObject):
         self.replies.coach_reachable.connect(self._reachable)
         self.replies.reply_started.connect(lambda _m: self.card.hide())
         self.card.action_requested.connect(self._act)
+        self.card.shown_changed.connect(self._card_shown)
         self._net_was_down = False
         self.sync.state_changed.connect(self._sync_state)
 
@@ -64,6 +65,12 @@ class CoachState(QObject):
     def _error(self, words: str, err) -> None:
         self._reachable()     # it answered, with a refusal: reachable
         self.card.show_error(words, coach_action(err))
+
+    def _card_shown(self, shown: bool) -> None:
+        chat = self.window.chat
+        chat.chat_model.coach_refused = shown
+        chat.delegate.reset_caches()
+        chat.viewport().update()
 
     def after_sync(self) -> None:
         """A sync ended: answer what waits, unless the coach is known unreachable (its timer does)."""

@@ -17,8 +17,8 @@ import logging
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QMainWindow, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit,
+                               QMainWindow, QPushButton, QSizePolicy, QSpacerItem, QSplitter,
                                QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget)
 
 from archpal_desktop import APP_NAME
@@ -45,6 +45,7 @@ from archpal_desktop.ui.toast import CoachErrorCard, Toast
 from archpal_desktop.ui.view_space import ViewControls
 
 log = logging.getLogger(__name__)
+QWIDGETSIZE_MAX = (1 << 24) - 1   # Qt's "no maximum" for a widget's size
 
 
 class MainWindow(QMainWindow):
@@ -178,7 +179,13 @@ class MainWindow(QMainWindow):
         card_row.addWidget(self.coach_card, 3)
         card_row.addStretch(1)
         lay.addLayout(card_row)
+        # takes the room a short conversation leaves, so the card sits under the last message
+        self._below_card = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
+        lay.addItem(self._below_card)
+        self._center_layout = lay
         lay.addWidget(self.composer)
+        self.coach_card.shown_changed.connect(lambda _shown: self._fit_chat_to_card())
+        self.chat.verticalScrollBar().rangeChanged.connect(lambda *_: self._fit_chat_to_card())
         self.toast = Toast(center, self.chat)      # every confirmation, over the chat's foot
 
         self.companion_panel = QFrame(self)
@@ -273,6 +280,27 @@ class MainWindow(QMainWindow):
         self._started = True
         self.sync.sync_now("start")
         self.replies.kick()   # anything left waiting from last time
+
+    def _fit_chat_to_card(self) -> None:
+        """A coach error shows where the reply would have been: right under the last message
+        when the conversation is shorter than the pane (the chat shrinks to its messages), else
+        at the pane's foot, under the scrolled messages."""
+        chat, model = self.chat, self.chat.chat_model
+        lay, spacer = self._center_layout, self._center_layout.indexOf(self._below_card)
+
+        def cap(height: int) -> None:
+            chat.setMaximumHeight(height)
+            # the room the capped chat leaves goes under the card, not into the composer
+            lay.setStretch(spacer, 0 if height == QWIDGETSIZE_MAX else 1)
+        if self.coach_card.isHidden() or not model.rowCount():
+            cap(QWIDGETSIZE_MAX)
+            return
+        if chat.verticalScrollBar().maximum() > 0:
+            if chat.maximumHeight() != QWIDGETSIZE_MAX:   # grew past its cap: the whole pane again
+                cap(QWIDGETSIZE_MAX)
+            return
+        last = chat.visualRect(model.index(model.rowCount() - 1))
+        cap(max(60, last.bottom() + 2 * chat.frameWidth() + 12))
 
     # -- helpers --------------------------------------------------------------------------------
     def _access(self):

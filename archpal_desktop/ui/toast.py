@@ -204,6 +204,15 @@ class CoachErrorCard(QFrame):
     """Why the coach did not answer, where its reply would have been, with what to do."""
 
     action_requested = Signal(str)   # "retry" | "settings" | "sign-in"
+    shown_changed = Signal(bool)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.shown_changed.emit(True)
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.shown_changed.emit(False)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from archpal_desktop.localstack.bedrock import Reply
 from archpal_desktop.ui import a11y
+from archpal_desktop.ui.chat_model import MessageRole
 from tests.support.dialogs import answer_modal, click_message_box_button
 from tests.ui.conftest import save_shot, wait_idle
 from tests.ui.test_message_content import button_of
@@ -90,6 +91,17 @@ def test_a_coach_error_shows_in_the_chat_with_its_action(qtbot, make_window, sta
     assert card.geometry().top() >= w.chat.geometry().bottom() - 1
     assert card.geometry().bottom() <= w.composer.geometry().top() + 1
     assert "Offline" not in w.status.online.text()      # a refusal is not a lost connection
+    # a short conversation: the card comes right under the question, not at the pane's foot
+    question = w.chat.chat_model.index(w.chat.chat_model.rowCount() - 1)
+    bottom = w.chat.mapTo(w.centralWidget(), w.chat.visualRect(question).bottomLeft()).y()
+    top = card.mapTo(w.centralWidget(), card.rect().topLeft()).y()
+    assert 0 <= top - bottom < 60, (bottom, top)
+    # the room left goes under the card: the composer keeps its height, at the pane's foot
+    assert w.composer.edit.height() < 120
+    assert w.composer.geometry().bottom() >= w.centralWidget().height() - 40
+    # and the question says it was not answered (not "answered when a connection is back")
+    meta = w.chat.delegate.meta_text(question.data(MessageRole))
+    assert "could not answer" in meta and "connection" not in meta
     for mode in ("light", "dark"):
         state.theme.set_mode(mode)
         for size in ((800, 600), (1920, 1080)):
@@ -108,6 +120,7 @@ def test_a_coach_error_shows_in_the_chat_with_its_action(qtbot, make_window, sta
                     ["Here is my answer after all."], timeout=15000)
     wait_idle(qtbot, state)
     assert not card.isVisible()
+    assert w.chat.maximumHeight() > 10_000     # the chat has the whole pane again
 
 
 def test_export_all_my_data_from_the_file_menu(qtbot, make_window, state, tmp_path):
