@@ -12,10 +12,11 @@ import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 from archpal_desktop.core.errors import BadDataError
-from archpal_desktop.core.documents import MessageDoc, Tombstone, TombstonesDoc
+from archpal_desktop.core.documents import (ConversationDoc, IndexEntry, MessageDoc, ProfileDoc,
+                                            Tombstone, TombstonesDoc)
 
 USERS_PREFIX = "users/"
 #: our own key, never written by the web app: desktop deletions waiting for the remote to catch up
@@ -227,7 +228,7 @@ def parse_message(raw: Any, key: str = "") -> dict:
 
 
 def parse_conversation(data: bytes | dict, sub: str, conversation_id: str | None = None,
-                       key: str = "") -> dict:
+                       key: str = "") -> ConversationDoc:
     """Parse and validate a conversation file. Returns the document as read (all fields kept)."""
     doc = loads(data, key) if isinstance(data, (bytes, bytearray)) else data
     try:
@@ -256,10 +257,10 @@ def parse_conversation(data: bytes | dict, sub: str, conversation_id: str | None
             exc.key = key
             exc.message = f"{exc.message} (in {key})" if key else exc.message
         raise
-    return doc
+    return cast(ConversationDoc, doc)
 
 
-def parse_index(data: bytes | list, key: str = "") -> list[dict]:
+def parse_index(data: bytes | list, key: str = "") -> list[IndexEntry]:
     """Parse conversations.json. Entries whose id is not a valid UUID are kept opaque (flagged
     with :func:`is_valid_entry` false) so a round trip never drops them."""
     doc = loads(data, key) if isinstance(data, (bytes, bytearray)) else data
@@ -268,10 +269,10 @@ def parse_index(data: bytes | list, key: str = "") -> list[dict]:
     for entry in doc:
         if not isinstance(entry, dict):
             raise BadDataError(f"The conversation index {key} holds a non-object entry.", key=key)
-    return doc
+    return cast("list[IndexEntry]", doc)
 
 
-def is_valid_entry(entry: dict) -> bool:
+def is_valid_entry(entry: Mapping[str, Any]) -> bool:
     if not is_conversation_id(entry.get("conversation_id")):
         return False
     for field in ("created_at", "last_updated"):
@@ -280,14 +281,14 @@ def is_valid_entry(entry: dict) -> bool:
     return isinstance(entry.get("title", ""), str)
 
 
-def parse_info(data: bytes | dict, key: str = "") -> dict:
+def parse_info(data: bytes | dict, key: str = "") -> ProfileDoc:
     doc = loads(data, key) if isinstance(data, (bytes, bytearray)) else data
     if not isinstance(doc, dict):
         raise BadDataError(f"The profile {key} is not a JSON object.", key=key)
     for field in PROFILE_TEXT_FIELDS:
         if field in doc and not isinstance(doc[field], str):
             raise BadDataError(f"The profile {key} has an invalid {field}.", key=key)
-    return doc
+    return cast(ProfileDoc, doc)
 
 
 def validate_profile(fields: dict) -> dict[str, str]:
@@ -327,25 +328,25 @@ CONVERSATION_FIELDS = ("conversation_id", "user_id", "created_at", "messages", "
 
 def conversation_doc(conversation_id: str, user_id: str | None, created_at: str | None,
                      messages: list[dict], last_updated: str | None, metadata: dict | None = None,
-                     extra: dict | None = None) -> dict:
+                     extra: dict | None = None) -> ConversationDoc:
     """A conversation file in the web app's field order; unknown fields (``extra``) follow."""
-    doc = {"conversation_id": conversation_id, "user_id": user_id, "created_at": created_at,
+    doc: dict[str, Any] = {"conversation_id": conversation_id, "user_id": user_id, "created_at": created_at,
            "messages": messages, "metadata": {} if metadata is None else metadata,
            "last_updated": last_updated}
     for k, v in (extra or {}).items():
         if k not in doc:
             doc[k] = v
-    return doc
+    return cast(ConversationDoc, doc)
 
 
 def index_entry(conversation_id: str, created_at: str, last_updated: str, message_count: int,
-                title: str, extra: dict | None = None) -> dict:
-    entry = {"conversation_id": conversation_id, "created_at": created_at,
+                title: str, extra: dict | None = None) -> IndexEntry:
+    entry: dict[str, Any] = {"conversation_id": conversation_id, "created_at": created_at,
              "last_updated": last_updated, "message_count": message_count, "title": title}
     for k, v in (extra or {}).items():
         if k not in entry:
             entry[k] = v
-    return entry
+    return cast(IndexEntry, entry)
 
 
 def new_message(role: str, content: str, *, message_id: str, timestamp: str, course_number: str,

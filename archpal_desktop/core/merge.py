@@ -8,7 +8,9 @@ form), so every replica picks the same one. These make :func:`merge_messages` an
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping, Sequence, cast
+
+from archpal_desktop.core.documents import ConversationDoc, IndexEntry
 
 from archpal_desktop.core import layout
 
@@ -90,7 +92,7 @@ def _merge_dicts(a: dict, b: dict) -> dict:
     return out
 
 
-def merge_conversation(a: dict, b: dict) -> dict:
+def merge_conversation(a: Mapping[str, Any], b: Mapping[str, Any]) -> ConversationDoc:
     """Merge two versions of one conversation file (both parsed, same id)."""
     messages = merge_messages(a.get("messages", []), b.get("messages", []))
     created = _earliest(a.get("created_at"), b.get("created_at")) or a.get("created_at") or b.get("created_at")
@@ -107,7 +109,7 @@ def merge_conversation(a: dict, b: dict) -> dict:
         _merge_dicts(meta_a, meta_b), _merge_dicts(extra_a, extra_b))
 
 
-def same_conversation(a: dict, b: dict) -> bool:
+def same_conversation(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Equal as JSON documents (key order aside). ``==`` on the parsed values says exactly that,
     far cheaper than comparing canonical texts (the one exception, 1 == 1.0 == True, does not
     occur in this schema's values)."""
@@ -118,7 +120,8 @@ def same_conversation(a: dict, b: dict) -> bool:
 INDEX_FIELDS = ("conversation_id", "created_at", "last_updated", "message_count", "title")
 
 
-def merge_entry(base: dict | None, local: dict | None, remote: dict | None) -> dict:
+def merge_entry(base: Mapping[str, Any] | None, local: Mapping[str, Any] | None,
+                remote: Mapping[str, Any] | None) -> IndexEntry:
     """Three-way merge of one index entry.
 
     A title changed on one side wins; changed on both, the later ``last_updated`` wins (ties: the
@@ -129,7 +132,7 @@ def merge_entry(base: dict | None, local: dict | None, remote: dict | None) -> d
     if not sides:
         raise ValueError("merge_entry needs at least one side")
     if len(sides) == 1:
-        return dict(sides[0])
+        return cast(IndexEntry, dict(sides[0]))
     assert local is not None and remote is not None
     lt, rt, bt = local.get("title"), remote.get("title"), (base or {}).get("title")
     if lt == rt:
@@ -153,23 +156,24 @@ def merge_entry(base: dict | None, local: dict | None, remote: dict | None) -> d
         extra)
 
 
-def merge_index(base: dict[str, dict], local: dict[str, dict], remote: list[dict],
-                counts: dict[str, int], deleted: set[str]) -> list[dict]:
+def merge_index(base: Mapping[str, Mapping[str, Any]], local: Mapping[str, Mapping[str, Any]],
+                remote: Sequence[Mapping[str, Any]], counts: dict[str, int],
+                deleted: set[str]) -> list[IndexEntry]:
     """Merge the index: remote order first, then local-only entries by creation time.
 
     ``counts`` holds the true message count of every conversation whose file we know;
     ``deleted`` the ids deleted on the desktop (dropped). Entries the remote holds that we
     cannot parse are carried through untouched.
     """
-    out: list[dict] = []
+    out: list[IndexEntry] = []
     seen: set[str] = set()
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[Mapping[str, Any]]] = {}
     for entry in remote:
         if layout.is_valid_entry(entry):
             groups.setdefault(entry["conversation_id"], []).append(entry)
     for entry in remote:
         if not layout.is_valid_entry(entry):
-            out.append(entry)  # opaque: never dropped, never "fixed"
+            out.append(cast(IndexEntry, entry))  # opaque: never dropped, never "fixed"
             continue
         cid = entry["conversation_id"]
         if cid in seen:
@@ -178,7 +182,7 @@ def merge_index(base: dict[str, dict], local: dict[str, dict], remote: list[dict
         if cid in deleted:
             continue
         dups = groups[cid]
-        remote_entry = dups[0]
+        remote_entry: Mapping[str, Any] = dups[0]
         for extra in dups[1:]:
             remote_entry = merge_entry(None, extra, remote_entry)
         merged = merge_entry(base.get(cid), local.get(cid), remote_entry)
@@ -188,18 +192,18 @@ def merge_index(base: dict[str, dict], local: dict[str, dict], remote: list[dict
     local_only = [e for cid, e in local.items() if cid not in seen and cid not in deleted]
     for entry in sorted(local_only, key=lambda e: (layout.ts_key(e.get("created_at")),
                                                    e["conversation_id"])):
-        merged = dict(entry)
+        merged = cast(IndexEntry, dict(entry))
         if entry["conversation_id"] in counts:
             merged["message_count"] = counts[entry["conversation_id"]]
         out.append(merged)
     return out
 
 
-def index_as_map(entries: list[dict]) -> dict[str, dict]:
+def index_as_map(entries: Sequence[IndexEntry]) -> dict[str, IndexEntry]:
     return {e["conversation_id"]: e for e in entries if layout.is_valid_entry(e)}
 
 
-def same_index(a: list[dict], b: list[dict]) -> bool:
+def same_index(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]]) -> bool:
     """Equal as sets of entries (order is not meaningful: the web app sorts for display)."""
     key = lambda entries: sorted(layout.canonical(e) for e in entries)  # noqa: E731
     return key(a) == key(b)

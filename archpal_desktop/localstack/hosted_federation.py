@@ -56,14 +56,20 @@ class Upstream:
         return pending, claims
 
 
+def cognito_backend(region: str):
+    """moto's Cognito user-pool backend for ``region`` (the server runs in this process)."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    return cognitoidp_backends[DEFAULT_ACCOUNT_ID][region]
+
+
 def federated_user(pool, name: str, claims: dict[str, Any]):
     """The pool's user for this federated person: linked by e-mail, else created."""
     email = str(claims.get("email") or "").strip().lower()
     user = pool._get_user(email) if email else None
     if user is not None:
         return user
-    from archpal_desktop.localstack.hosted_login import _backend
-
     username = email or f"{name}_{claims['sub']}"
     attrs = [{"Name": "email", "Value": email}] if email else []
-    return _backend(pool.region).admin_create_user(pool.id, username, "SUPPRESS", "", attrs)
+    return cognito_backend(pool.region).admin_create_user(pool.id, username, "SUPPRESS", "", attrs)

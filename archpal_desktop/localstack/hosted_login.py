@@ -38,10 +38,10 @@ _COOKIE = "archpal_hosted"
 
 
 def _backend(region: str):
-    from moto.cognitoidp.models import cognitoidp_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-
-    return cognitoidp_backends[DEFAULT_ACCOUNT_ID][region]
+    # moto's pool backend lives beside the federation code, which needs it too (one way only:
+    # hosted_login imports hosted_federation, never the reverse)
+    from archpal_desktop.localstack.hosted_federation import cognito_backend
+    return cognito_backend(region)
 
 
 def _find_client(region: str, client_id: str):

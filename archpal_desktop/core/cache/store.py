@@ -131,7 +131,7 @@ class Store:
             return None, 0, 0
         return json.loads(row[0]), row[1], row[2]
 
-    def set_profile_from_remote(self, doc: dict, pushed_rev: int | None = None) -> None:
+    def set_profile_from_remote(self, doc: Mapping[str, Any], pushed_rev: int | None = None) -> None:
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO profile(sub, raw, local_rev, pushed_rev) VALUES(?, ?, 0, 0) "

@@ -8,7 +8,9 @@ multi-row SQL: ``_insert_rows`` (a first sync's messages; see bench/bench_sync.p
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping, Sequence
+
+from archpal_desktop.core.documents import ConversationDoc, IndexEntry
 
 from archpal_desktop.core import layout, merge
 from archpal_desktop.core.cache.connection import Connection
@@ -84,7 +86,7 @@ class SyncTables:
         rows = self.store._q("SELECT * FROM conversations WHERE conversation_id=?", (cid,))
         return rows[0] if rows else None
 
-    def local_doc(self, cid: str) -> tuple[dict | None, int]:
+    def local_doc(self, cid: str) -> tuple[ConversationDoc | None, int]:
         """The conversation file as this device would write it, and the local revision."""
         row = self.conversation_row(cid)
         if row is None:
@@ -118,7 +120,7 @@ class SyncTables:
                 out[cid] = int(count)
         return out
 
-    def apply_conversation(self, doc: dict, *, key: str, etag: str | None, base_ids: list[str],
+    def apply_conversation(self, doc: Mapping[str, Any], *, key: str, etag: str | None, base_ids: list[str],
                            clean_rev: int | None) -> bool:
         """Store a merged conversation file and the state it was merged against.
 
@@ -157,7 +159,7 @@ class SyncTables:
             self.clear_bad(key, cid)
         return changed
 
-    def insert_new(self, doc: dict, *, key: str, etag: str | None, base_ids: list[str],
+    def insert_new(self, doc: Mapping[str, Any], *, key: str, etag: str | None, base_ids: list[str],
                    clean_rev: int = 0, dirty: bool = False) -> None:
         """A conversation new to this cache (most of a first sync) in a few statements.
 
@@ -195,7 +197,7 @@ class SyncTables:
         # a file reported bad earlier is fine now (bad_objects is tiny: one indexed delete)
         self.conn.execute("DELETE FROM bad_objects WHERE key=?", (key,))
 
-    def _file_meta(self, doc: dict) -> dict:
+    def _file_meta(self, doc: Mapping[str, Any]) -> dict:
         """What the cache keeps of a conversation file besides its messages."""
         return {"user_id": doc.get("user_id") or self.store.sub,
                 "created_at": doc.get("created_at", ""),
@@ -255,7 +257,7 @@ class SyncTables:
         return {r[0] for r in self.conn.execute(
             "SELECT conversation_id FROM conversations WHERE deleted=0 AND title_dirty=1")}
 
-    def local_entries(self) -> dict[str, dict]:
+    def local_entries(self) -> dict[str, IndexEntry]:
         out = {}
         for row in self.store._q(
                 "SELECT conversation_id, title, created_at, last_updated, message_count, "
@@ -267,7 +269,7 @@ class SyncTables:
                 row["title"], json.loads(row["index_extra"] or "{}"))
         return out
 
-    def apply_index(self, entries: list[dict], file_present: set[str], *, key: str,
+    def apply_index(self, entries: Sequence[Mapping[str, Any]], file_present: set[str], *, key: str,
                     etag: str | None) -> None:
         """Store merged index entries (titles, dates, unknown fields) and the new base."""
         with self.store.transaction():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from archpal_desktop.core.documents import ConversationDoc
+
 from archpal_desktop.core import layout, merge
 from archpal_desktop.core.errors import ArchPalError, BadDataError, ConflictError, NotFoundError
 from archpal_desktop.core.sync.conditional import Outcome, put_conditionally
@@ -141,15 +143,15 @@ class ConversationStep:
                 self.tables.upload_again(cid, key)
         self._push_all(remote_files, result)
 
-    def fetch(self, obj: RemoteObject) -> tuple[dict, dict, str]:
+    def fetch(self, obj: RemoteObject) -> tuple[ConversationDoc, ConversationDoc, str]:
         """On a download thread: GET, parse, and the pure part of the merge."""
         body, etag = self.e.remote.get(obj.key)
         _, cid = layout.classify_key(self.sub, obj.key)
         doc = layout.parse_conversation(body, self.sub, cid, key=obj.key)
         return doc, merge.merge_conversation(doc, doc), etag
 
-    def _merge_pulled(self, cid: str, remote_doc: dict, etag: str, tombs: dict[str, dict],
-                      result: "SyncResult", normalized: dict | None = None) -> None:
+    def _merge_pulled(self, cid: str, remote_doc: ConversationDoc, etag: str, tombs: dict[str, dict],
+                      result: "SyncResult", normalized: ConversationDoc | None = None) -> None:
         key = layout.conversation_key(self.sub, cid)
         remote_ids = [m["message_id"] for m in remote_doc["messages"]]
         tomb = tombs.get(cid)
@@ -245,10 +247,10 @@ class _ConversationWrite:
         self.tables = step.tables
         self.key = layout.conversation_key(step.sub, cid)
         self.conflicts = 0
-        self.remote_doc: dict | None = None
+        self.remote_doc: ConversationDoc | None = None
         self.remote_etag: str | None = None
-        self.local_doc: dict | None = None
-        self.doc: dict | None = None
+        self.local_doc: ConversationDoc | None = None
+        self.doc: ConversationDoc | None = None
         self.rev = 0
 
     def count_conflict(self) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from archpal_desktop.core.documents import IndexEntry
+
 from archpal_desktop.core import layout, merge
 from archpal_desktop.core.errors import BadDataError, NotFoundError
 from archpal_desktop.core.sync.conditional import Outcome, put_conditionally
@@ -23,7 +25,7 @@ class IndexStep:
         obj = listing.get(key)
         etag, base = self.tables.state(key)
         base_entries = (base or {}).get("entries", [])
-        remote_entries: list[dict] = []
+        remote_entries: list[IndexEntry] = []
         remote_etag = None
         if obj is not None:
             if self.tables.bad_etag(key) == obj.etag:
@@ -46,7 +48,7 @@ class IndexStep:
         if outcome is Outcome.GAVE_UP:
             result.deferred.append(key)  # the web app keeps rewriting it: the next sync finishes it
 
-    def _unlisted(self, base_entries: list[dict], result: "SyncResult") -> None:
+    def _unlisted(self, base_entries: list[IndexEntry], result: "SyncResult") -> None:
         """The index is malformed and left as it is: the conversations it has no entry for are
         saved (and their files uploaded) but the web app cannot list them. Say so, every sync."""
         listed = {e.get("conversation_id") for e in base_entries}
@@ -63,7 +65,7 @@ class IndexStep:
                       "it is. Ask your IT helpdesk to repair or remove that file; ArchPal adds them to "
                       "the index at the next sync after that.", first=True)
 
-    def get(self, result: "SyncResult | None" = None) -> tuple[list[dict], str]:
+    def get(self, result: "SyncResult | None" = None) -> tuple[list[IndexEntry], str]:
         body, etag = self.e.remote.get(self.key)
         entries = layout.parse_index(body, key=self.key)
         for entry in entries:
@@ -74,15 +76,15 @@ class IndexStep:
 
 
 class _IndexWrite:
-    def __init__(self, step: IndexStep, result: "SyncResult", base_entries: list[dict],
-                 remote_entries: list[dict], remote_etag: str | None, file_present: set[str]):
+    def __init__(self, step: IndexStep, result: "SyncResult", base_entries: list[IndexEntry],
+                 remote_entries: list[IndexEntry], remote_etag: str | None, file_present: set[str]):
         self.step, self.result = step, result
         self.tables = step.tables
         self.key = step.key
         self.base_entries = base_entries
         self.remote_entries, self.remote_etag = remote_entries, remote_etag
         self.file_present = file_present
-        self.merged: list[dict] = []
+        self.merged: list[IndexEntry] = []
 
     def plan(self) -> tuple[bytes, str | None] | None:
         tables = self.tables
