@@ -69,14 +69,6 @@ def forget_announcement(widget: QWidget) -> None:
     widget.setProperty(_LAST_SAID, None)
 
 
-def plain_label(text: str = "", parent: QWidget | None = None, *, description: str = "") -> QLabel:
-    """A label showing data (from the user, S3 or the model): plain text, its text is what is read."""
-    label = QLabel(parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    if description:
-        label.setAccessibleDescription(description)
-    return label
 
 
 def value_label(label: QLabel, what: str) -> QLabel:
@@ -107,10 +99,6 @@ def label_for(text: str, field: QWidget, parent: QWidget | None = None) -> QLabe
     return label
 
 
-def tie(label: QLabel, field: QWidget) -> None:
-    """An existing label and its field: buddy, and the field named by the label's text."""
-    label.setBuddy(field)
-    field.setAccessibleName(clean_label_text(label.text()))
 
 
 def _base_description(field: QWidget) -> str:
@@ -168,13 +156,6 @@ def set_field_error(field: QWidget | None, label: QLabel | None, text: str) -> N
         field.style().polish(field)
 
 
-def focus_first_error(fields: list[QWidget]) -> QWidget | None:
-    """Move focus to the first field (in the order given, the reading order) marked invalid."""
-    for f in fields:
-        if f.property("invalid") and f.isEnabled():
-            f.setFocus(Qt.FocusReason.OtherFocusReason)
-            return f
-    return None
 
 
 class _CurrentOnlyWithFocus(QObject):

@@ -114,7 +114,6 @@ class SettingsDialog(QDialog):
         browse = QPushButton("Choose…", self)
         browse.setAccessibleName("Choose the folder for your work")
         browse.clicked.connect(self._browse)
-        self._browse_button = browse
 
         # accessible names say what each field is (never its current value)
         for key, w, name in ((cfg.PROVIDER, self.provider, "Your coach"),
