@@ -184,7 +184,8 @@ class MainWindow(QMainWindow):
         lay.addItem(self._below_card)
         self._center_layout = lay
         lay.addWidget(self.composer)
-        self.coach_card.shown_changed.connect(lambda _shown: self._fit_chat_to_card())
+        # measured once the layout has settled (the card's own height moves the chat's bottom)
+        self.coach_card.shown_changed.connect(lambda _shown: QTimer.singleShot(0, self, self._fit_chat_to_card))
         self.chat.verticalScrollBar().rangeChanged.connect(lambda *_: self._fit_chat_to_card())
         self.toast = Toast(center, self.chat)      # every confirmation, over the chat's foot
 

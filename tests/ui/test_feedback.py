@@ -93,9 +93,11 @@ def test_a_coach_error_shows_in_the_chat_with_its_action(qtbot, make_window, sta
     assert "Offline" not in w.status.online.text()      # a refusal is not a lost connection
     # a short conversation: the card comes right under the question, not at the pane's foot
     question = w.chat.chat_model.index(w.chat.chat_model.rowCount() - 1)
-    bottom = w.chat.mapTo(w.centralWidget(), w.chat.visualRect(question).bottomLeft()).y()
-    top = card.mapTo(w.centralWidget(), card.rect().topLeft()).y()
-    assert 0 <= top - bottom < 60, (bottom, top)
+
+    def gap() -> int:   # from the question's bottom to the card's top, once the layout settled
+        bottom = w.chat.mapTo(w.centralWidget(), w.chat.visualRect(question).bottomLeft()).y()
+        return card.mapTo(w.centralWidget(), card.rect().topLeft()).y() - bottom
+    qtbot.waitUntil(lambda: 0 <= gap() < 60, timeout=3000)
     # the room left goes under the card: the composer keeps its height, at the pane's foot
     assert w.composer.edit.height() < 120
     assert w.composer.geometry().bottom() >= w.centralWidget().height() - 40
