@@ -15,11 +15,12 @@ pool thread; here it reaches ``on_error`` on the UI thread (or the log).
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from archpal_desktop.core.cancel import CancelToken, OperationCancelled
 
@@ -101,6 +102,45 @@ def _deliver(callback: Callable[[Any], None], value: Any) -> None:
         log.debug("dropped a result for a deleted Qt object: %s", exc)
 
 
+class MainThreadCollector(QObject):
+    """Python's cycle collector runs on the UI thread only (docs/ARCHITECTURE.md, "Threads").
+
+    Left automatic, a collection starts on whichever thread happens to allocate past the
+    threshold, a worker included; when the cycle it frees holds a Qt wrapper (a dialog's lambda,
+    a model's parent), PySide deletes the C++ object on that worker, which crashes the process
+    (seen as a segfault "Garbage-collecting" under botocore on a sign-up worker). So automatic
+    collection is off, and this timer on the UI thread collects the generation whose threshold
+    has been passed, as the interpreter itself would have (Anki's aqt does the same)."""
+
+    INTERVAL_MS = 500
+
+    def __init__(self, app: QObject):
+        super().__init__(app)
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.setObjectName("mainThreadCollector")
+        self.timer.timeout.connect(self.check)
+        self.timer.start(self.INTERVAL_MS)
+
+    @staticmethod
+    def check() -> int:
+        """Collect the oldest generation over its threshold (-1: none was)."""
+        counts, limits = gc.get_count(), gc.get_threshold()
+        gen = max((g for g in range(3) if counts[g] > limits[g]), default=-1)
+        if gen >= 0:
+            gc.collect(gen)
+        return gen
+
+
+def collect_on_the_ui_thread() -> MainThreadCollector | None:
+    """Install the collector once per application (the first task runner does it)."""
+    app = QCoreApplication.instance()
+    if app is None or threading.current_thread() is not threading.main_thread():
+        return None
+    found = app.findChild(MainThreadCollector)
+    return found if found is not None else MainThreadCollector(app)
+
+
 class TaskManager(QObject):
     """Two pools: ``net`` (several workers) and ``db`` (exactly one, always the same thread)."""
 
@@ -120,6 +160,7 @@ class TaskManager(QObject):
         self._live: set[_Relay] = set()
         self._tasks: dict[_Relay, Task] = {}
         self._closing = False
+        collect_on_the_ui_thread()   # worker threads never run the cycle collector
 
     def run_in_background(self, fn: Callable[..., Any],
                           on_done: Callable[[Any], None] | None = None,

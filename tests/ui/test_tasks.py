@@ -90,3 +90,30 @@ def test_a_result_for_a_deleted_object_is_dropped(qtbot, tasks):
     release.set()
     qtbot.waitUntil(lambda: not tasks.busy, timeout=5000)
     assert delivered == [7]          # the callback ran; its emit on the dead object was dropped
+
+
+def test_the_cycle_collector_runs_on_the_ui_thread_only(qtbot, tasks):
+    """A worker that makes many reference cycles never runs a collection itself (one there may
+    free a Qt wrapper off the UI thread: a segfault); the UI thread's timer collects them."""
+    import gc
+    assert not gc.isenabled()
+    on_ui: list[bool] = []
+
+    def seen(phase, _info) -> None:
+        if phase == "start":
+            on_ui.append(threading.current_thread() is threading.main_thread())
+    gc.callbacks.append(seen)
+    done: list = []
+    try:
+        def churn() -> int:
+            for _ in range(60_000):
+                cycle: list = []
+                cycle.append(cycle)
+            return gc.get_count()[0]
+        tasks.run_in_background(churn, done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+        assert done[0] > gc.get_threshold()[0]          # the worker passed the threshold...
+        qtbot.waitUntil(lambda: bool(on_ui), timeout=3000)
+        assert all(on_ui), "a collection ran on a worker thread"   # ...and only the UI collected
+    finally:
+        gc.callbacks.remove(seen)
