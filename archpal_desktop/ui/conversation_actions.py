@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
-from archpal_desktop import APP_NAME
+from archpal_desktop.ui.conversation_pane import show_title
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -143,8 +143,7 @@ class DeleteWithUndo:
         if cid == w.current_cid:
             w.current_cid = None
             w.chat.show_messages(None, [])
-            w.title_label.setText("")
-            w.setWindowTitle(APP_NAME)
+            show_title(w, None)
             if model.rowCount():
                 w.conversations.setCurrentIndex(model.index(min(max(row, 0), model.rowCount() - 1)))
             else:
@@ -220,8 +219,7 @@ class ConversationActions(QObject):
             w.conversations.conv_model.upsert(conv)
             w.conversations.select(cid)
             if cid == w.current_cid:
-                w.title_label.setText(conv.title)
-                w.setWindowTitle(f"{conv.title} — {APP_NAME}")
+                show_title(w, conv)
         self.tasks.run_db(work, done, w._error("Renaming"))
 
     def delete_conversation(self, cid: str | None, *, confirm: bool = True) -> None:

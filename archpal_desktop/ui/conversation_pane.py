@@ -18,6 +18,11 @@ from archpal_desktop.ui.tasks import Latest
 LAST_CONVERSATION_KEY = "ui.last_conversation"
 
 
+def show_title(window, conv) -> None:
+    """The open conversation's title (None: none open) in the header and the window title."""
+    window.title_label.setText(conv.title if conv else "")
+    window.setWindowTitle(f"{conv.title} — {APP_NAME}" if conv else APP_NAME)
+
 class ConversationPane(QObject):
     def __init__(self, window, tasks, store):
         super().__init__(window)
@@ -35,7 +40,7 @@ class ConversationPane(QObject):
         def shown(convs) -> None:
             # decided now, not when asked: the student may have moved on meanwhile
             keep = w.current_cid or select
-            convs = [c for c in convs if c.conversation_id not in w.conversation_actions.deleting.hidden]
+            convs = self.visible(convs)
             w.conversations.conv_model.set_conversations(convs)
             w.side_stack.setCurrentWidget(w.conversations if convs or w.search_box.text()
                                           else w.empty_list)
@@ -46,9 +51,19 @@ class ConversationPane(QObject):
             elif convs and w.current_cid is None:
                 w.conversations.select(convs[0].conversation_id)
             w.conversations_loaded.emit()
-            # counts as the chat shows them (Ask again runs once), after the first paint
-            self.tasks.run_db(store.shown_message_counts, w.conversations.conv_model.set_shown_counts)
+            self.refresh_counts()   # after the first paint
         self.tasks.run_db(store.list_conversations, shown, w._error("Loading your conversations"))
+
+    def visible(self, convs: list) -> list:
+        """The conversations the list shows: one deleted here and waiting on its Undo stays out."""
+        hidden = self.window.conversation_actions.deleting.hidden
+        return [c for c in convs if c.conversation_id not in hidden]
+
+    def refresh_counts(self) -> None:
+        """Every row counts what the chat shows (Ask again runs once), read on the db worker."""
+        self.tasks.run_db(self.store.shown_message_counts,
+                          self.window.conversations.conv_model.set_shown_counts)
+
 
     def _selection_changed(self, current, _previous) -> None:
         cid = self.window.conversations.current_id()
@@ -60,9 +75,7 @@ class ConversationPane(QObject):
         w.composer.flush_draft()
         w.current_cid = cid
         self._pending_scroll = scroll_to
-        conv = w.conversations.conv_model.conversation(cid)
-        w.title_label.setText(conv.title if conv else "")
-        w.setWindowTitle(f"{conv.title} — {APP_NAME}" if conv else APP_NAME)
+        show_title(w, w.conversations.conv_model.conversation(cid))
         handler = self.latest.guard(lambda r: self._show_conversation(cid, *r))
         self.tasks.run_db(lambda: (store.load_messages(cid), store.get_draft(cid)), handler,
                           w._error("Opening the conversation"))

@@ -15,9 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QPoint
 
-from archpal_desktop import APP_NAME
 from archpal_desktop.ui.chat_model import MessageRole
 from archpal_desktop.ui.conversation_list import ConversationRole
+from archpal_desktop.ui.conversation_pane import show_title
 
 
 #: more rows changed than this: the list is reset once instead of patched row by row
@@ -108,11 +108,10 @@ def after_sync(window: Any, changed: set) -> None:
         if window.search_box.text().strip():
             window.conversation_pane.reload_conversations()
             return
-        # a conversation waiting on its Undo stays hidden (ui/conversation_actions.py)
-        convs = [c for c in convs if c.conversation_id not in window.conversation_actions.deleting.hidden]
+        pane = window.conversation_pane
+        convs = pane.visible(convs)
         kept = patch_list(window.conversations, convs, window.current_cid)
-        # the rows count what the chat shows (Ask again runs once), as the pane's reload does
-        window.tasks.run_db(store.shown_message_counts, window.conversations.conv_model.set_shown_counts)
+        pane.refresh_counts()
         window.side_stack.setCurrentWidget(window.conversations if convs else window.empty_list)
         if not kept or window.current_cid is None:
             # the open conversation was deleted elsewhere
@@ -121,12 +120,11 @@ def after_sync(window: Any, changed: set) -> None:
                 window.conversations.select(convs[0].conversation_id)
             else:
                 window.chat.show_messages(None, [])
-                window.title_label.setText("")
+                show_title(window, None)
             return
         conv = window.conversations.conv_model.conversation(window.current_cid)
         if conv is not None and conv.title != window.title_label.text():
-            window.title_label.setText(conv.title)   # renamed in the web app
-            window.setWindowTitle(f"{conv.title} \u2014 {APP_NAME}")
+            show_title(window, conv)   # renamed in the web app
         if window.current_cid in changed:
             cid = window.current_cid
 
