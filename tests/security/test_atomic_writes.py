@@ -15,7 +15,7 @@ from tests.ui.conftest import wait_idle
 
 
 def _shared_folder(tmp_path):
-    shared = tmp_path / "shared"
+    shared = tmp_path / "lab-folder"
     shared.mkdir()
     shared.chmod(0o1777)  # a lab's shared folder: everyone may create files in it
     return shared

@@ -19,7 +19,7 @@ def test_export_all_keeps_an_existing_folders_mode(tmp_path, capsys):
     conv = store.create_conversation("Backup me")
     store.add_message(conv.conversation_id, "user", "hello")
     store.close()
-    shared = tmp_path / "shared"
+    shared = tmp_path / "lab-folder"
     shared.mkdir()
     shared.chmod(0o755)
     out_existing = main(["export", "--all", "--out", str(shared), "--user", sub, "--data-dir", str(data)])
