@@ -27,7 +27,7 @@ from archpal_desktop.core.config_keys import (  # the keys, read as config.X eve
     ALLOWED_EMAIL_DOMAINS, PROVIDER, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_FALLBACK,
     COACH_RELAY_URL, COACH_RELAY_TABLE, SYNC_INTERVAL_SECONDS, SYNC_PARALLELISM,
     SYNC_ACTIVE_SECONDS, SYNC_BATTERY_SECONDS, SYNC_FULL_SECONDS, SYNC_UPLOAD_DELAY_SECONDS,
-    SYNC_MIN_SECONDS, SYNC_MAX_SECONDS, THEME, FONT_SIZE, SPRINT_SOUND, DATA_DIR, DEFAULTS,
+    SYNC_MIN_SECONDS, SYNC_MAX_SECONDS, SYNC_CHANGES_TABLE, THEME, FONT_SIZE, SPRINT_SOUND, DATA_DIR, DEFAULTS,
     SECRET_KEYS, OPTIONAL_KEYS)
 from archpal_desktop.core.errors import ConfigError, ManagedSettingError
 
@@ -219,6 +219,11 @@ class Settings:
     @property
     def coach_relay_table(self) -> str:
         return self._text(COACH_RELAY_TABLE)
+
+    @property
+    def sync_changes_table(self) -> str:
+        """The site's change feed (core/sync/changes.py); empty: polls HEAD the index instead."""
+        return self._text(SYNC_CHANGES_TABLE)
 
     @property
     def allowed_email_domains(self) -> list[str]:

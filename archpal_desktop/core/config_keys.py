@@ -41,6 +41,7 @@ SYNC_FULL_SECONDS = "sync_full_seconds"            # a poll lists everything at 
 SYNC_UPLOAD_DELAY_SECONDS = "sync_upload_delay_seconds"  # a write goes up this long after
 SYNC_MIN_SECONDS = "sync_min_seconds"              # admin bound: no poll more often than this
 SYNC_MAX_SECONDS = "sync_max_seconds"              # admin bound: nor less often than this
+SYNC_CHANGES_TABLE = "sync_changes_table"          # the site's change feed (DynamoDB); "" = none
 THEME = "theme"                            # "system" | "light" | "dark"
 FONT_SIZE = "font_size"
 SPRINT_SOUND = "sprint_sound"                # a gentle sound when a writing sprint ends
@@ -82,6 +83,7 @@ DEFAULTS: dict[str, Any] = {
     SYNC_UPLOAD_DELAY_SECONDS: 1.0,
     SYNC_MIN_SECONDS: 10,
     SYNC_MAX_SECONDS: 3600,
+    SYNC_CHANGES_TABLE: "",
     THEME: "system",
     FONT_SIZE: 0,  # 0 = the system's size
     SPRINT_SOUND: True,
