@@ -22,6 +22,7 @@ ENDPOINT_VARS = (
     "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
     "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_DYNAMODB",   # the coach relay's counters and the change feed
 )
 
 

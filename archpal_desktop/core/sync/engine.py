@@ -24,6 +24,7 @@ from typing import Any, Callable
 from archpal_desktop.core import layout
 from archpal_desktop.core.cache import Store, SyncTables
 from archpal_desktop.core.errors import ArchPalError
+from archpal_desktop.core.sync.changes import MARKER_KEY, ChangeFeed, FeedUnavailable, Marker
 from archpal_desktop.core.sync.conditional import MAX_CONFLICT_RETRIES
 from archpal_desktop.core.sync.conversations import PULL_GROUP, ConversationStep
 from archpal_desktop.core.sync.downloads import HEARTBEAT, Pool
@@ -101,6 +102,7 @@ class SyncEngine:
         self.index = IndexStep(self)
         self.profile = ProfileStep(self)
         self.tombstones = TombstoneStep(self)
+        self.marker: Marker | None = None   # the change feed's, read by probe()
 
     # -- the whole sync -----------------------------------------------------------------------
     def sync(self) -> SyncResult:
@@ -108,24 +110,52 @@ class SyncEngine:
                       waiting=lambda: self.progress(0, 0, WAITING)):
             return self._sync()
 
-    def probe(self) -> SyncResult | None:
-        """A poll's first step (core/sync/schedule.py): one HEAD of the conversation index,
-        which the web app rewrites after every message. None: the index changed (or is new,
-        gone, or this cache has something waiting): a full sync is needed. Otherwise the
-        result of a sync that found nothing to do."""
+    def probe(self, feed: ChangeFeed | None = None) -> SyncResult | None:
+        """A poll's first step (core/sync/schedule.py). With the site's change feed
+        (core/sync/changes.py), one read of this student's item: unchanged since the last
+        good sync, nothing else is asked. Then (or without a feed) one HEAD of the conversation
+        index, which the web app rewrites after every message. None: the index changed (or is
+        new, gone, or this cache has something waiting, or the profile changed): a full sync
+        is needed. Otherwise the result of a sync that found nothing to do."""
+        self.remote.reset_counts()
+        self.marker = None
+        feed_reads = 0
+        if feed is not None and not self.store.pending_upload_count():
+            feed_reads = 1
+            try:
+                self.marker = feed.read()
+            except FeedUnavailable:
+                pass
+            else:
+                known_marker = Marker.decode(self.store.kv_get(MARKER_KEY))
+                if known_marker == self.marker:
+                    return self._nothing_to_do(feed=feed_reads)
+                if known_marker is None or known_marker.profile_seq != self.marker.profile_seq:
+                    return None
         if self.store.pending_upload_count():
             return None
         key = layout.index_key(self.sub)
         known, _ = self.tables.state(key)
-        self.remote.reset_counts()
         etag = self.remote.head(key)
         if etag is None or known is None or etag != known:
             return None
+        return self._nothing_to_do(feed=feed_reads)
+
+    def _nothing_to_do(self, *, feed: int) -> SyncResult:
         result = SyncResult(requests={**self.remote.counts(), "head": self.remote.requests["head"]})
+        if feed:
+            result.requests["feed"] = feed
         result.finished_at = layout.now_ts()
         self.store.kv_set("last_sync", result.finished_at)
         self.store.kv_set("last_good_sync", result.finished_at)
+        self.keep_marker()
         return result
+
+    def keep_marker(self) -> None:
+        """A sync that started from the feed's marker succeeded: it covers what the marker
+        counted (a change during the sync moved the item past it; the next poll sees that)."""
+        if self.marker is not None:
+            self.store.kv_set(MARKER_KEY, self.marker.encode())
 
     def _sync(self) -> SyncResult:
         result = SyncResult()
@@ -239,11 +269,15 @@ def sync_once(store: Store, access: Any, settings: Any, progress: Progress | Non
         on_ready()
     engine = SyncEngine(store, remote, progress=progress, parallelism=settings.sync_parallelism)
     if probe:
-        found = engine.probe()
+        found = engine.probe(ChangeFeed.for_access(access, settings))
         if found is not None:
             return found
         heads = remote.requests["head"]
         result = engine.sync()
         result.requests["head"] = heads   # the probe's HEAD, before the sync reset the counts
+        if engine.marker is not None:
+            result.requests["feed"] = 1
+            if result.ok:
+                engine.keep_marker()
         return result
     return engine.sync()
