@@ -121,6 +121,7 @@ class Doctor:
         if not self.check_bucket(s3):
             return self.checks
         self.check_probe(s3, access)
+        self.check_change_feed(access)
         self.check_coach(access)
         if self.coach_answers:
             self.check_coach_answers()
@@ -308,6 +309,34 @@ class Doctor:
                            "(optional; recommended for data recovery)",
                            setup.replace("' to", " --versioning' to")))
 
+
+    def check_change_feed(self, access: AwsAccess) -> None:
+        """The site's change feed (core/sync/changes.py): this student's item reads."""
+        from archpal_desktop.core.sync.changes import ChangeFeed, FeedUnavailable
+
+        table = self.settings.sync_changes_table
+        if not table:
+            self.add(Check("change feed", INFO, "none configured: each poll HEADs the conversation "
+                           "index (about $0.02 per student-month with the window in front 8 h a "
+                           "day)", "Deploy the change feed (docs/ADMIN.md, 'Change feed') and set "
+                           "sync_changes_table in the site file."))
+            return
+        sub = self.probe_sub or (None if self.admin else access.sub)
+        if sub is None:
+            self.add(Check("change feed", INFO, f"{table}: not read (pass --user SUB to read "
+                           "a student's item)"))
+            return
+        feed = ChangeFeed(self._clients(access, "dynamodb", self.settings.aws_region), table, sub)
+        try:
+            marker = feed.read()
+        except FeedUnavailable as exc:
+            self.add(Check("change feed", WARN, f"{table}: this student's item cannot be read "
+                           f"({exc}); polls fall back to the HEAD of the index",
+                           "Check the table name and region, and that the students' role may "
+                           "dynamodb:GetItem its own item (the site template's ChangesTable)."))
+            return
+        self.add(Check("change feed", OK, f"{table}: this student's item reads "
+                       f"({marker.seq} change(s) counted)"))
 
     def check_coach(self, access: AwsAccess) -> None:
         from archpal_desktop.core.assistant.relay import doctor_check   # both set-ups

@@ -210,3 +210,24 @@ def test_doctor_no_session(cli, local_aws, monkeypatch):
     assert "Your session has expired." in checks["credentials"].detail
     # and the static-access path from settings really produces a session the doctor accepts
     assert static_access(settings, ADA).session.get_credentials() is not None
+
+
+def test_doctor_reads_the_students_item_in_the_change_feed(cli, s3, bucket, monkeypatch):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    table = f"archpal-changes-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}])
+    ddb.put_item(TableName=table, Item={"sub": {"S": ADA}, "seq": {"N": "7"},
+                                        "profile_seq": {"N": "1"}})
+    monkeypatch.setenv("ARCHPAL_S3_BUCKET_NAME", bucket)
+    none = cli("doctor", "--user", ADA)
+    assert "[info] change feed: none configured" in none.out, none.out
+    monkeypatch.setenv("ARCHPAL_SYNC_CHANGES_TABLE", table)
+    run = cli("doctor", "--user", ADA)
+    assert f"[ ok ] change feed: {table}: this student's item reads (7 change(s) counted)" in run.out, run.out
+    monkeypatch.setenv("ARCHPAL_SYNC_CHANGES_TABLE", "archpal-changes-misspelt")
+    wrong = cli("doctor", "--user", ADA)
+    assert "[warn] change feed: archpal-changes-misspelt: this student's item cannot be read " \
+           "(ResourceNotFoundException)" in wrong.out, wrong.out
+    assert "polls fall back to the HEAD of the index" in wrong.out

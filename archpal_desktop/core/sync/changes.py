@@ -124,6 +124,6 @@ def refused_lately(table: str, sub: str, now: float | None = None) -> bool:
 
 
 def forget_refusals() -> None:
-    """For a sign-in as someone else, a new site file, and the tests."""
+    """Ask every feed again at the next poll (the tests; a refusal is per table and student)."""
     with _refused_lock:
         _refused.clear()
