@@ -60,6 +60,17 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     from archpal_desktop.cli.auth_cmds import register_admin  # the sign-in team's part
     register_admin(asub, common)
 
+    a = asub.add_parser("change-feed", parents=[common],
+                        help="send the bucket's S3 events to the change feed's function (for a "
+                             "bucket the site template did not make); other notifications are kept")
+    a.add_argument("--bucket", help="default: s3_bucket_name")
+    a.add_argument("--function-arn", required=True, metavar="ARN",
+                   help="the change feed's Lambda function (archpal_desktop.relay.changes.handler)")
+    a.add_argument("--region", help="the bucket's region (default: s3_region)")
+    a.add_argument("--dry-run", action="store_true",
+                   help="show the configuration that would be put, and change nothing")
+    a.set_defaults(func=cmd_change_feed)
+
     a = asub.add_parser("doctor", parents=[common],
                         help="doctor plus the bucket's encryption, public access block, versioning")
     a.add_argument("--json", action="store_true")
@@ -277,6 +288,17 @@ def cmd_usage(ctx) -> int:
         say(u.format_usage(data, cost) + (relay_usage.format_relay(relay) if relay else ""))
         for problem in data.problems:
             printer.problem(problem)
+    return 0
+
+
+def cmd_change_feed(ctx) -> int:
+    from archpal_desktop.core.admin import change_feed as feed
+
+    a = ctx.args
+    arn = feed.validate_function_arn(a.function_arn)
+    plan = feed.put_feed(_admin_s3(ctx, a.region), _bucket(ctx), "LambdaFunctionConfigurations", arn,
+                         dry_run=a.dry_run)
+    say(feed.format_plan(plan, arn, dry_run=a.dry_run))
     return 0
 
 
