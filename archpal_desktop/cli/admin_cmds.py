@@ -134,7 +134,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     for flag, prop in (("--region", "REGION"), ("--user-pool-id", "USER_POOL_ID"),
                        ("--client-id", "CLIENT_ID"), ("--identity-pool-id", "IDENTITY_POOL_ID"),
                        ("--bucket", "BUCKET"), ("--model", "MODEL"),
-                       ("--allowed-domains", "ALLOWED_DOMAINS")):
+                       ("--allowed-domains", "ALLOWED_DOMAINS"), ("--changes-table", "CHANGES_TABLE")):
         a.add_argument(flag, dest=f"prop_{prop}", metavar=prop, default="")
     a.add_argument("--out", metavar="FILE", help="default: the system site file")
     a.add_argument("--no-lock", action="store_true",
