@@ -52,9 +52,13 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--user-pool-id", help="default: cognito_user_pool_id")
     a.add_argument("--account", default="*", help="AWS account id for the model ARN")
     a.add_argument("--tag", default="sub", help="principal tag that carries the user's sub")
-    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags", "relay"), default="all")
+    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags", "relay", "changes"),
+                   default="all")
     a.add_argument("--relay", action=argparse.BooleanOptionalAction, default=None,
                    help="the coach relay set-up (default: when coach_relay_url is set)")
+    a.add_argument("--changes-table", metavar="TABLE", default=None,
+                   help="the change feed's table: students read their own item, and the feed "
+                        "function's role (default: sync_changes_table)")
     a.set_defaults(func=cmd_policy)
 
     from archpal_desktop.cli.auth_cmds import register_admin  # the sign-in team's part
@@ -247,13 +251,17 @@ def cmd_policy(ctx) -> int:
                                 user_pool_id=a.user_pool_id or s[cfg.COGNITO_USER_POOL_ID],
                                 account=a.account, tag=a.tag,
                                 relay=bool(s.coach_relay_url) if a.relay is None else a.relay,
-                                relay_table=s.coach_relay_table)
+                                relay_table=s.coach_relay_table,
+                                changes_table=s.sync_changes_table if a.changes_table is None
+                                else a.changes_table)
     pick = {"user": "user_policy", "role": "identity_pool_role_policy",
             "trust": "identity_pool_trust_policy", "tags": "principal_tag_map",
-            "relay": "relay_role_policy"}
+            "relay": "relay_role_policy", "changes": "changes_role_policy"}
     if a.which != "all":
         if pick[a.which] not in docs and a.which == "relay":
             raise ConfigError("The coach relay set-up is off.", "Pass --relay or set coach_relay_url.")
+        if pick[a.which] not in docs and a.which == "changes":
+            raise ConfigError("No change feed table.", "Pass --changes-table or set sync_changes_table.")
         if pick[a.which] not in docs:
             raise ConfigError("No user pool id for the principal tag map.",
                               "Pass --user-pool-id or set cognito_user_pool_id.")

@@ -137,3 +137,35 @@ def test_overlap_rules():
     assert not feed.overlaps(mine, other(["s3:ObjectCreated:Post"], "logs/"))
     assert not feed.overlaps(mine, other(["s3:LifecycleExpiration:*"]))
     assert not feed.overlaps(mine, other(["s3:ObjectRemovedX"]))
+
+
+def test_admin_policy_lets_students_read_their_own_counter_and_the_feed_count(cli, moto_server, monkeypatch):
+    import uuid
+
+    args = ("admin", "policy", "--bucket", "archpal-user-data-prod", "--region", "us-east-1",
+            "--account", "123456789012")
+    table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/archpal-changes"
+    plain = json.loads(cli(*args).out)
+    assert "changes_role_policy" not in plain and "dynamodb" not in json.dumps(plain["identity_pool_role_policy"])
+    monkeypatch.setenv("ARCHPAL_SYNC_CHANGES_TABLE", "archpal-changes")    # the site's setting
+    docs = json.loads(cli(*args).out)
+    own = [s for s in docs["identity_pool_role_policy"]["Statement"] if s["Sid"] == "ReadOwnChangeCounter"]
+    assert own == [{"Sid": "ReadOwnChangeCounter", "Effect": "Allow", "Action": ["dynamodb:GetItem"],
+                    "Resource": [table_arn], "Condition": {"ForAllValues:StringEquals": {
+                        "dynamodb:LeadingKeys": ["${aws:PrincipalTag/sub}"]}}}]
+    role = docs["changes_role_policy"]["Statement"]
+    assert role[0] == {"Sid": "CountChanges", "Effect": "Allow", "Action": ["dynamodb:UpdateItem"],
+                       "Resource": [table_arn]}
+    assert [a for s in role for a in s["Action"] if not a.startswith("logs:")] == ["dynamodb:UpdateItem"]
+    assert json.loads(cli(*args, "--which", "changes").out) == docs["changes_role_policy"]
+    assert cli(*args, "--changes-table", "", "--which", "changes").code == 1
+    # IAM's grammar accepts them (moto's server validates it)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto_server.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    iam = boto3.client("iam", region_name="us-east-1")
+    tag = uuid.uuid4().hex[:8]
+    for name in ("changes_role_policy", "identity_pool_role_policy"):
+        iam.create_policy(PolicyName=f"{name}-{tag}", PolicyDocument=json.dumps(docs[name]))
+    iam.create_role(RoleName=f"archpal-changes-{tag}",
+                    AssumeRolePolicyDocument=json.dumps(docs["changes_trust_policy"]))
