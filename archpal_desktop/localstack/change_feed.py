@@ -30,7 +30,7 @@ from archpal_desktop.relay.changes import create_changes_table, record_changes
 
 log = logging.getLogger(__name__)
 
-WAIT_SECONDS = 1          # each long poll: stop() waits at most about this long
+WAIT_SECONDS = 1          # each long poll (stop() ends the one running at once)
 VISIBILITY_SECONDS = 2    # a batch that failed is delivered again after this
 
 
@@ -42,7 +42,6 @@ class LocalChangeFeed:
         self.table = table or f"archpal-changes-{uuid.uuid4().hex[:8]}"
         self.region = region
         self.queue_url = ""
-        self.batches = 0               # batches handled (tests, diagnostics)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._db: Any = None
@@ -100,7 +99,6 @@ class LocalChangeFeed:
         except Exception:  # noqa: BLE001 - left on the queue: delivered again after the timeout
             log.warning("local change feed: a batch failed; it will be delivered again", exc_info=True)
             return
-        self.batches += 1
         try:
             self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
                 {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
@@ -116,5 +114,3 @@ class LocalChangeFeed:
                 log.debug("local change feed: no wake-up message", exc_info=True)
             self._thread.join(WAIT_SECONDS + 5)
             self._thread = None
-
-    close = stop

@@ -201,8 +201,9 @@ def _dynamodb() -> Any:
         return _client
 
 
-def handler(event: Any, context: Any) -> dict[str, int]:
-    """``archpal_desktop.relay.changes.handler``: S3 notifications (or SQS batches of them)."""
+def handler(event: Any, _context: Any) -> dict[str, int]:
+    """``archpal_desktop.relay.changes.handler``: S3 notifications (or SQS batches of them);
+    Lambda passes its context second (unused)."""
     table = os.environ.get(TABLE_ENV, "")
     if not table:
         raise RuntimeError(f"{TABLE_ENV} is not set: the change feed has no table")
