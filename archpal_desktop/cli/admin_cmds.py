@@ -52,13 +52,28 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     a.add_argument("--user-pool-id", help="default: cognito_user_pool_id")
     a.add_argument("--account", default="*", help="AWS account id for the model ARN")
     a.add_argument("--tag", default="sub", help="principal tag that carries the user's sub")
-    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags", "relay"), default="all")
+    a.add_argument("--which", choices=("all", "user", "role", "trust", "tags", "relay", "changes"),
+                   default="all")
     a.add_argument("--relay", action=argparse.BooleanOptionalAction, default=None,
                    help="the coach relay set-up (default: when coach_relay_url is set)")
+    a.add_argument("--changes-table", metavar="TABLE", default=None,
+                   help="the change feed's table: students read their own item, and the feed "
+                        "function's role (default: sync_changes_table)")
     a.set_defaults(func=cmd_policy)
 
     from archpal_desktop.cli.auth_cmds import register_admin  # the sign-in team's part
     register_admin(asub, common)
+
+    a = asub.add_parser("change-feed", parents=[common],
+                        help="send the bucket's S3 events to the change feed's function (for a "
+                             "bucket the site template did not make); other notifications are kept")
+    a.add_argument("--bucket", help="default: s3_bucket_name")
+    a.add_argument("--function-arn", required=True, metavar="ARN",
+                   help="the change feed's Lambda function (archpal_desktop.relay.changes.handler)")
+    a.add_argument("--region", help="the bucket's region (default: s3_region)")
+    a.add_argument("--dry-run", action="store_true",
+                   help="show the configuration that would be put, and change nothing")
+    a.set_defaults(func=cmd_change_feed)
 
     a = asub.add_parser("doctor", parents=[common],
                         help="doctor plus the bucket's encryption, public access block, versioning")
@@ -123,7 +138,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     for flag, prop in (("--region", "REGION"), ("--user-pool-id", "USER_POOL_ID"),
                        ("--client-id", "CLIENT_ID"), ("--identity-pool-id", "IDENTITY_POOL_ID"),
                        ("--bucket", "BUCKET"), ("--model", "MODEL"),
-                       ("--allowed-domains", "ALLOWED_DOMAINS")):
+                       ("--allowed-domains", "ALLOWED_DOMAINS"), ("--changes-table", "CHANGES_TABLE")):
         a.add_argument(flag, dest=f"prop_{prop}", metavar=prop, default="")
     a.add_argument("--out", metavar="FILE", help="default: the system site file")
     a.add_argument("--no-lock", action="store_true",
@@ -236,13 +251,17 @@ def cmd_policy(ctx) -> int:
                                 user_pool_id=a.user_pool_id or s[cfg.COGNITO_USER_POOL_ID],
                                 account=a.account, tag=a.tag,
                                 relay=bool(s.coach_relay_url) if a.relay is None else a.relay,
-                                relay_table=s.coach_relay_table)
+                                relay_table=s.coach_relay_table,
+                                changes_table=s.sync_changes_table if a.changes_table is None
+                                else a.changes_table)
     pick = {"user": "user_policy", "role": "identity_pool_role_policy",
             "trust": "identity_pool_trust_policy", "tags": "principal_tag_map",
-            "relay": "relay_role_policy"}
+            "relay": "relay_role_policy", "changes": "changes_role_policy"}
     if a.which != "all":
         if pick[a.which] not in docs and a.which == "relay":
             raise ConfigError("The coach relay set-up is off.", "Pass --relay or set coach_relay_url.")
+        if pick[a.which] not in docs and a.which == "changes":
+            raise ConfigError("No change feed table.", "Pass --changes-table or set sync_changes_table.")
         if pick[a.which] not in docs:
             raise ConfigError("No user pool id for the principal tag map.",
                               "Pass --user-pool-id or set cognito_user_pool_id.")
@@ -277,6 +296,17 @@ def cmd_usage(ctx) -> int:
         say(u.format_usage(data, cost) + (relay_usage.format_relay(relay) if relay else ""))
         for problem in data.problems:
             printer.problem(problem)
+    return 0
+
+
+def cmd_change_feed(ctx) -> int:
+    from archpal_desktop.core.admin import change_feed as feed
+
+    a = ctx.args
+    arn = feed.validate_function_arn(a.function_arn)
+    plan = feed.put_feed(_admin_s3(ctx, a.region), _bucket(ctx), "LambdaFunctionConfigurations", arn,
+                         dry_run=a.dry_run)
+    say(feed.format_plan(plan, arn, dry_run=a.dry_run))
     return 0
 
 

@@ -5,7 +5,9 @@ our ConverseStream endpoint answering as the clearly labelled demo coach, both r
 secret on every request (core.localauth; moto's management API is off). A user pool that signs
 in by e-mail, a public app client (SRP + refresh token), an identity pool, a demo account with
 a permanent password, a bucket, and a few conversations in the web app's exact layout (one of
-them an older reply with its emotion inline). The app is then pointed at it only through the
+them an older reply with its emotion inline), the coach relay, and the site's change feed (the
+bucket's S3 events counted per student in DynamoDB, through a queue: localstack/change_feed.py,
+``sync_changes_table``). The app is then pointed at it only through the
 ``AWS_ENDPOINT_URL_*`` variables and ordinary settings, so every code path is the real one.
 
 A demo never touches a real user's data: with no ``--data-dir`` it uses a fresh temporary
@@ -29,6 +31,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core import layout, localauth, paths
 from archpal_desktop.core.errors import ConfigError
 from archpal_desktop.localstack.bedrock import LocalBedrock
+from archpal_desktop.localstack.change_feed import LocalChangeFeed
 from archpal_desktop.localstack.hosted_login import HostedLogin, browser_client_config
 from archpal_desktop.localstack.relay_server import local_demo_relay, relay_env
 from archpal_desktop.localstack.server import (MotoServer, apply_environ, local_aws_env,
@@ -60,6 +63,7 @@ class Demo:
     bedrock: LocalBedrock
     hosted: HostedLogin | None = None  # the stand-in for the pool's managed sign-in page
     relay: Any = None                # LocalRelay: the demo takes the production path, the relay
+    changes: LocalChangeFeed | None = None   # the site's change feed (S3 events -> counters)
     temporary: bool = False
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
     _closed: bool = False
@@ -76,6 +80,7 @@ class Demo:
             cfg.ANTHROPIC_MODEL: DEMO_MODEL,
             cfg.PROVIDER: "bedrock",
             cfg.COACH_RELAY_URL: self.relay.url if self.relay is not None else "",
+            cfg.SYNC_CHANGES_TABLE: self.changes.table if self.changes is not None else "",
             cfg.DATA_DIR: str(self.data_dir),
             # both ways in: the password form (filled for the demo) and the browser sign-in
             **({cfg.COGNITO_DOMAIN: self.hosted.url, cfg.SIGN_IN: "both"} if self.hosted else {}),
@@ -100,6 +105,8 @@ class Demo:
             self.hosted.stop()
         if self.relay is not None:
             self.relay.stop()
+        if self.changes is not None:
+            self.changes.stop()
         self.bedrock.stop()
         self.moto.stop()
         restore_environ(self._saved_env)
@@ -186,9 +193,18 @@ def _provision(moto: MotoServer, bedrock: LocalBedrock, env: dict[str, str], fol
     hosted = HostedLogin(REGION).start()
     relay = local_demo_relay(bucket=bucket, pool_id=pool_id, client_id=client_id, model=DEMO_MODEL,
                              region=REGION)
+    try:
+        # the site's change feed: what the web app (or another laptop) writes moves the
+        # student's counter, which the app polls instead of the bucket
+        changes = LocalChangeFeed(moto.url, bucket, region=REGION).start()
+    except BaseException:
+        relay.stop()
+        hosted.stop()
+        raise
     return Demo(sub=sub, email=DEMO_EMAIL, password=DEMO_PASSWORD, bucket=bucket, pool_id=pool_id,
                 client_id=client_id, identity_pool_id=identity_pool_id, data_dir=folder, env=env,
-                moto=moto, bedrock=bedrock, hosted=hosted, relay=relay, temporary=temporary)
+                moto=moto, bedrock=bedrock, hosted=hosted, relay=relay, changes=changes,
+                temporary=temporary)
 
 
 def _sign_in_ports() -> list[int]:

@@ -4,7 +4,9 @@ The zip holds ``run.sh`` (the handler the Lambda Web Adapter starts: it runs the
 server on $PORT), ``archpal_desktop/relay`` and ``archpal_desktop/core`` (what the relay uses;
 no window, CLI or local backend), and the relay's dependencies built for Lambda's Linux
 (``pip --platform manylinux2014_x86_64 --only-binary=:all:``, so it works from any machine).
-Upload it to the ``RelayCodeBucket`` of the site template.
+Upload it to the ``RelayCodeBucket`` of the site template. The change feed's function uses the
+same zip with another handler (``archpal_desktop.relay.changes.handler``, plain Python runtime,
+no Web Adapter).
 """
 from __future__ import annotations
 

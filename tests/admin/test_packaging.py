@@ -188,6 +188,45 @@ def test_pyinstaller_spec_and_deb_metadata():
     assert template == {"managed": {}}
 
 
+def _spec_lists() -> dict[str, set[str]]:
+    """The spec's literal service lists, and the moto packages its hidden imports collect."""
+    import ast
+
+    tree = ast.parse((PKG / "pyinstaller" / "archpal-desktop.spec").read_text())
+    out: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in ("MOTO_SERVICES", "MOTO_KEEP", "BOTO_KEEP"):
+            out[node.targets[0].id] = set(ast.literal_eval(node.value))
+        if isinstance(node, ast.ListComp) and isinstance(node.generators[0].target, ast.Name) \
+                and node.generators[0].target.id == "pkg":
+            out["hidden"] = {p.removeprefix("moto.") for p in ast.literal_eval(node.generators[0].iter)}
+    return out
+
+
+def test_pyinstaller_spec_keeps_each_service_the_local_backend_serves_in_every_list():
+    """moto's service packages, their data and botocore's models are trimmed in four lists:
+    a service missing from one fails only in the frozen app (moto's S3, for one, drops its
+    bucket notifications without moto.sqs)."""
+    lists = _spec_lists()
+    assert set(lists) == {"MOTO_SERVICES", "MOTO_KEEP", "BOTO_KEEP", "hidden"}
+    # what the embedded backend serves (localstack/): sign-in, data, relay and change feed
+    served = {"s3": "s3", "cognitoidp": "cognito-idp", "cognitoidentity": "cognito-identity",
+              "sts": "sts", "iam": "iam", "dynamodb": "dynamodb", "sqs": "sqs"}
+    for moto_name, boto_name in served.items():
+        assert moto_name in lists["hidden"], moto_name
+        assert moto_name in lists["MOTO_SERVICES"], moto_name
+        assert moto_name in lists["MOTO_KEEP"], moto_name
+        assert boto_name in lists["BOTO_KEEP"], boto_name
+    # nothing collected or given data files is then excluded
+    assert lists["hidden"] <= lists["MOTO_KEEP"] and lists["MOTO_SERVICES"] <= lists["MOTO_KEEP"]
+    import importlib.util
+
+    unknown = {m for m in lists["MOTO_KEEP"] if importlib.util.find_spec(f"moto.{m}") is None}
+    assert not unknown, unknown      # a typo would keep nothing and exclude the real name
+
+
 def test_build_wrapper_flags_missing_parts_we_import(tmp_path):
     """build_app.py turns PyInstaller's warn-file lines into failures only where they matter."""
     sys.path.insert(0, str(PKG))

@@ -95,7 +95,8 @@ PROPS = ["--region", "eu-west-1", "--user-pool-id", "eu-west-1_Ab12Cd34",
          "--client-id", "5abcdefghij1234567890klmno",
          "--identity-pool-id", "eu-west-1:1a2b3c4d-0000-1111-2222-333344445555",
          "--bucket", "uga-archpal-data", "--model", "eu.anthropic.claude-sonnet-4-20250514-v1:0",
-         "--allowed-domains", "uga.edu, @Students.UGA.edu"]
+         "--allowed-domains", "uga.edu, @Students.UGA.edu",
+         "--changes-table", "archpal-site-ChangesTable-1A2B3C4D5E6F"]
 
 
 def test_write_site_file_maps_every_installer_property(cli, monkeypatch):
@@ -111,6 +112,7 @@ def test_write_site_file_maps_every_installer_property(cli, monkeypatch):
         cfg.S3_BUCKET_NAME: "uga-archpal-data",
         cfg.ANTHROPIC_MODEL: "eu.anthropic.claude-sonnet-4-20250514-v1:0",
         cfg.ALLOWED_EMAIL_DOMAINS: ["uga.edu", "students.uga.edu"],
+        cfg.SYNC_CHANGES_TABLE: "archpal-site-ChangesTable-1A2B3C4D5E6F",
     }
     for key, value in expected.items():
         assert s[key] == value, key
@@ -119,7 +121,7 @@ def test_write_site_file_maps_every_installer_property(cli, monkeypatch):
     assert any("managed by your organisation" in w for w in s.warnings)
     # every property the installers expose has a mapping, and nothing else is written
     assert set(INSTALLER_PROPERTIES) == {"REGION", "USER_POOL_ID", "CLIENT_ID", "IDENTITY_POOL_ID",
-                                         "BUCKET", "MODEL", "ALLOWED_DOMAINS"}
+                                         "BUCKET", "MODEL", "ALLOWED_DOMAINS", "CHANGES_TABLE"}
     assert set(tomllib.loads(site_path().read_text())["managed"]) == set(expected)
 
 
@@ -141,6 +143,7 @@ def test_write_site_file_rejects_bad_values(cli):
                                ("--bucket", "My_Bucket", "bucket name"),
                                ("--identity-pool-id", "eu-west-1_x", "identity pool id"),
                                ("--allowed-domains", "uga.edu,not a domain", "not an e-mail domain"),
+                               ("--changes-table", "a/b", "DynamoDB table name"),
                                ("--client-id", AKID, "looks like an AWS key")):
         run = cli("admin", "write-site-file", flag, value)
         assert run.code == 1, flag

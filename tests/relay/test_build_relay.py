@@ -30,6 +30,7 @@ def test_the_zip_holds_the_relay_and_starts_it(tmp_path):
         mode = zf.getinfo("run.sh").external_attr >> 16
         zf.extractall(tmp_path / "task")
     assert stat.S_IMODE(mode) & 0o111 and "archpal_desktop/relay/__main__.py" in names
+    assert "archpal_desktop/relay/changes.py" in names   # the change feed's function, same zip
     assert not [n for n in names if n.startswith(("archpal_desktop/ui/", "archpal_desktop/cli/",
                                                   "archpal_desktop/localstack/"))]
     assert not [n for n in names if "__pycache__" in n]
@@ -55,11 +56,19 @@ def test_the_zip_holds_the_relay_and_starts_it(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+    # the change feed's handler (the template's ChangesFunction) loads from the zip alone too
+    feed = subprocess.run([sys.executable, "-c", "import archpal_desktop.relay.changes as c; "
+                           "print(c.__file__, c.handler({'Records': []}, None))"],
+                          cwd=tmp_path / "task", env={**env, "ARCHPAL_CHANGES_TABLE": "t"},
+                          capture_output=True, text=True, timeout=60)
+    assert feed.returncode == 0, feed.stderr
+    assert feed.stdout.startswith(str(tmp_path / "task")) and "{'updated': 0}" in feed.stdout
 
 
 _IMPORTED = """
 import json, sys
 import archpal_desktop.relay.__main__
+import archpal_desktop.relay.changes
 std = set(sys.stdlib_module_names)
 print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} - std)))
 """

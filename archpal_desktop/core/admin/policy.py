@@ -68,8 +68,21 @@ def model_arns(model: str, region: str, account: str = "*") -> list[str]:
     return [f"{arn}:{region}::foundation-model/{model}"]
 
 
+def table_arn(table: str, region: str, account: str = "*") -> str:
+    return f"arn:{partition(region)}:dynamodb:{region}:{account}:table/{table}"
+
+
+def own_counter_statement(table: str, region: str, *, account: str = "*",
+                          tag: str = DEFAULT_TAG) -> dict[str, Any]:
+    """The change feed: GetItem on the student's own counter item only (its key is the sub)."""
+    return {"Sid": "ReadOwnChangeCounter", "Effect": "Allow", "Action": ["dynamodb:GetItem"],
+            "Resource": [table_arn(table, region, account)],
+            "Condition": {"ForAllValues:StringEquals": {
+                "dynamodb:LeadingKeys": [f"${{aws:PrincipalTag/{tag}}}"]}}}
+
+
 def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
-                tag: str = DEFAULT_TAG, relay: bool = False) -> dict[str, Any]:
+                tag: str = DEFAULT_TAG, relay: bool = False, changes_table: str = "") -> dict[str, Any]:
     bucket_arn, _ = s3_arns(bucket, region)
     own = f"users/${{aws:PrincipalTag/{tag}}}"
     return {"Version": VERSION, "Statement": [
@@ -82,7 +95,20 @@ def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
     ] + ([] if relay else [
         {"Sid": "InvokeTheOneModel", "Effect": "Allow",
          "Action": list(INVOKE), "Resource": model_arns(model, region, account)},
-    ])}
+    ]) + ([own_counter_statement(changes_table, region, account=account, tag=tag)]
+          if changes_table else [])}
+
+
+def changes_role_policy(table: str, region: str, *, account: str = "*") -> dict[str, Any]:
+    """The change feed function's execution role: its counters and its log, nothing else (the
+    S3 events carry the keys; it never reads the bucket)."""
+    return {"Version": VERSION, "Statement": [
+        {"Sid": "CountChanges", "Effect": "Allow", "Action": ["dynamodb:UpdateItem"],
+         "Resource": [table_arn(table, region, account)]},
+        {"Sid": "WriteItsLog", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [f"arn:{partition(region)}:logs:{region}:{account}:*"]},
+    ]}
 
 
 INVOKE = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
@@ -105,7 +131,7 @@ def relay_role_policy(bucket: str, model: str, region: str, *, account: str = "*
         {"Sid": "ReadProfiles", "Effect": "Allow", "Action": ["s3:GetObject"],
          "Resource": [f"{bucket_arn}/users/*/info.json"]},
         {"Sid": "CountTokens", "Effect": "Allow", "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
-         "Resource": [f"arn:{partition(region)}:dynamodb:{region}:{account}:table/{table}"]},
+         "Resource": [table_arn(table, region, account)]},
         {"Sid": "WriteItsLog", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [f"arn:{partition(region)}:logs:{region}:{account}:*"]},
@@ -141,11 +167,11 @@ def principal_tags(user_pool_id: str, region: str, tag: str = DEFAULT_TAG) -> di
 
 def site_policies(*, bucket: str, model: str, region: str, identity_pool_id: str = "",
                   user_pool_id: str = "", account: str = "*", tag: str = DEFAULT_TAG,
-                  relay: bool = False, relay_table: str = "") -> dict[str, Any]:
+                  relay: bool = False, relay_table: str = "", changes_table: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {
         "user_policy": user_policy(bucket, region),
         "identity_pool_role_policy": role_policy(bucket, model, region, account=account, tag=tag,
-                                                 relay=relay),
+                                                 relay=relay, changes_table=changes_table),
         # a visible placeholder, like the guide's YOUR-BUCKET-NAME, rather than a fake id
         "identity_pool_trust_policy": trust_policy(identity_pool_id or "YOUR-IDENTITY-POOL-ID"),
     }
@@ -155,4 +181,7 @@ def site_policies(*, bucket: str, model: str, region: str, identity_pool_id: str
         out["relay_role_policy"] = relay_role_policy(bucket, model, region, account=account,
                                                      table=relay_table or "*")
         out["relay_trust_policy"] = relay_trust_policy()
+    if changes_table:
+        out["changes_role_policy"] = changes_role_policy(changes_table, region, account=account)
+        out["changes_trust_policy"] = relay_trust_policy()   # a Lambda's, like the relay's
     return out

@@ -38,6 +38,7 @@ _IDENTITY_POOL_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d:[0-9a-f-]{36}$")
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 _BUCKET_RE = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _DOMAIN_RE = re.compile(r"^@?([a-z0-9-]+\.)+[a-z]{2,}$", re.I)
+_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")   # DynamoDB's table names
 
 #: Installer public properties (MSI/Inno/pkg) -> settings keys. REGION fills both regions: the
 #: setup guide keeps the bucket in the user pool's region.
@@ -49,6 +50,7 @@ INSTALLER_PROPERTIES: dict[str, tuple[str, ...]] = {
     "BUCKET": (cfg.S3_BUCKET_NAME,),
     "MODEL": (cfg.ANTHROPIC_MODEL,),
     "ALLOWED_DOMAINS": (cfg.ALLOWED_EMAIL_DOMAINS,),
+    "CHANGES_TABLE": (cfg.SYNC_CHANGES_TABLE,),   # the change feed (the template's ChangesTable)
 }
 
 SITE_HEADER = ("# ArchPal Desktop site settings, written by the ArchPal admin tools.\n"
@@ -183,6 +185,7 @@ def _validate_property(name: str, value: str) -> None:
                              "an identity pool id such as us-east-1:1a2b3c4d-0000-1111-2222-333344445555"),
         "CLIENT_ID": (_CLIENT_ID_RE, "an app client id (letters and digits)"),
         "BUCKET": (_BUCKET_RE, "a bucket name (lowercase letters, digits, hyphens, dots)"),
+        "CHANGES_TABLE": (_TABLE_RE, "a DynamoDB table name (3-255 letters, digits, _ . -)"),
     }
     if name in checks:
         regex, what = checks[name]
