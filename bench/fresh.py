@@ -8,7 +8,13 @@ unreachable (a dead loopback port).
   active window; writes at random moments of the poll cycle.
 - cost: the real schedule (core.sync.schedule) on a fake clock drives real syncs (the driver's
   sync_once, probes included) through the proxy for one active hour at the default intervals;
-  the requests counted price a student-month of 8 active hours a day, 22 days.
+  the requests counted price a student-month of 8 active hours a day, 22 days, the window in
+  front all that time (the dearest case).
+
+The site's change feed (core/sync/changes.py) runs as the template deploys it, emulated:
+moto's S3 sends its events to an SQS queue and a thread hands them to the feed's function
+(localstack/change_feed.py), as Lambda's trigger would. The desktop reads its item through
+the same 20 ms proxy.
 """
 from __future__ import annotations
 
@@ -23,6 +29,12 @@ N_CONVERSATIONS, N_MESSAGES = 20, 10
 #: S3 Standard, us-east-1 (USD per request): PUT/COPY/POST/LIST, and GET/HEAD/other
 PRICE_CLASS_A = 0.005 / 1000
 PRICE_CLASS_B = 0.0004 / 1000
+#: DynamoDB on demand, us-east-1: an eventually consistent GetItem of one small item is half a
+#: read request unit ($0.125 per million); the feed's function per S3 event: one UpdateItem
+#: (one write unit, $0.625 per million), one Lambda request ($0.20 per million) and ~100 ms at
+#: 128 MB ($0.0000166667 per GB-second)
+PRICE_FEED_READ = 0.5 * 0.125 / 1_000_000
+PRICE_FEED_EVENT = 0.625 / 1_000_000 + 0.20 / 1_000_000 + 0.1 * 0.125 * 0.0000166667
 HOURS_A_MONTH = 8 * 22
 
 
@@ -34,6 +46,7 @@ class FreshEnv:
         from archpal_desktop.core.aws import static_access
         from archpal_desktop.core.cache import Store
         from archpal_desktop.core.sync import sync_once
+        from archpal_desktop.localstack.change_feed import LocalChangeFeed
         from archpal_desktop.localstack.proxy import FaultProxy
         from archpal_desktop.localstack.server import free_port, local_aws_env
         from tests.support.seed import bench_sandbox
@@ -43,12 +56,15 @@ class FreshEnv:
             "archpal-bench-fresh-", keyring_backend="keyring.backends.null.Keyring")
         self.proxy = FaultProxy(self.moto_url, delay=DELAY).start()
         os.environ.update(local_aws_env({"AWS_ENDPOINT_URL_S3": self.proxy.url,
+                                         "AWS_ENDPOINT_URL_DYNAMODB": self.proxy.url,
                                          "AWS_ENDPOINT_URL_BEDROCK_RUNTIME":
                                              f"http://127.0.0.1:{free_port()}"}))
         self.direct = boto3.client("s3", region_name="us-east-1", endpoint_url=self.moto_url)
         self.bucket = f"archpal-bench-{uuid.uuid4().hex[:10]}"
         self.direct.create_bucket(Bucket=self.bucket)
         os.environ["ARCHPAL_S3_BUCKET_NAME"] = self.bucket
+        self.feed = LocalChangeFeed(self.moto_url, self.bucket).start()
+        os.environ["ARCHPAL_SYNC_CHANGES_TABLE"] = self.feed.table
         self.web = WebAppWriter(self.direct, self.bucket, SUB)
         self.cids = []
         for i in range(N_CONVERSATIONS):
@@ -224,7 +240,8 @@ def _simulate_hour(*, writes_every: float | None) -> dict:
     s = Scheduler(Intervals.from_settings(e.settings), monotonic=lambda: clock[0],
                   wall=lambda: 1.7e9 + clock[0], active=True)
     store = Store.open_for_user(e.data, SUB)
-    counts = {"list": 0, "get": 0, "put": 0, "head": 0, "delete": 0}
+    counts = {"list": 0, "get": 0, "put": 0, "head": 0, "delete": 0, "feed": 0}
+    events0 = e.feed.seq(SUB)
     forwarded0 = dict(e.proxy.forwarded_by_method)
     syncs = {"probe": 0, "full": 0}
     next_write = writes_every if writes_every else None
@@ -239,6 +256,8 @@ def _simulate_hour(*, writes_every: float | None) -> dict:
                               course_number="")
             s.local_write()
             next_write += writes_every
+        if due_soon(s, clock[0]):
+            e.feed.wait_idle(5)   # the feed's function has handled what S3 sent (real time)
         due = s.tick()
         if due is not None:
             result = sync_once(store, e.access, e.settings, probe=due.kind == PROBE)
@@ -250,9 +269,19 @@ def _simulate_hour(*, writes_every: float | None) -> dict:
         clock[0] += step
     store.close()
     by_method = {m: n - forwarded0.get(m, 0) for m, n in e.proxy.forwarded_by_method.items()}
-    usd = (counts["list"] + counts["put"]) * PRICE_CLASS_A + (counts["get"] + counts["head"]) * PRICE_CLASS_B
-    return {"requests": counts, "proxy_forwarded": by_method, "syncs": syncs,
-            "usd_per_hour": usd, "usd_per_month": usd * HOURS_A_MONTH}
+    e.feed.wait_idle(5)
+    events = e.feed.seq(SUB) - events0   # S3 events the feed's function handled this hour
+    usd_s3 = (counts["list"] + counts["put"]) * PRICE_CLASS_A + (counts["get"] + counts["head"]) * PRICE_CLASS_B
+    usd_feed = counts["feed"] * PRICE_FEED_READ + events * PRICE_FEED_EVENT
+    usd = usd_s3 + usd_feed
+    return {"requests": counts, "feed_events": events, "proxy_forwarded": by_method,
+            "syncs": syncs, "usd_per_hour": usd, "usd_per_month": usd * HOURS_A_MONTH,
+            "usd_per_month_s3": usd_s3 * HOURS_A_MONTH, "usd_per_month_feed": usd_feed * HOURS_A_MONTH}
+
+
+def due_soon(s, now: float) -> bool:
+    """A sync is due at this fake-clock step (the next tick will start it)."""
+    return not s.running and s.next_at() <= now
 
 
 def cost_per_student_month():
@@ -263,5 +292,5 @@ def cost_per_student_month():
                                               "sync_interval_seconds", "sync_full_seconds",
                                               "sync_upload_delay_seconds")}
     return round(quiet["usd_per_month"], 5), "usd", {
-        "what": "polling an active window, 8 h a day, 22 days, no writes",
+        "what": "polling an active window, 8 h a day, 22 days, no writes (S3 and the change feed)",
         "quiet_hour": quiet, "hour_with_a_message_every_3_min": writing, "intervals": iv}

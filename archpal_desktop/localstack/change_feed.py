@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -104,6 +105,25 @@ class LocalChangeFeed:
                 {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
         except Exception:  # noqa: BLE001 - counted again if redelivered: one extra look at S3
             log.debug("local change feed: delete failed", exc_info=True)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Until the queue holds nothing, waiting or being handled (the bench: a fake clock's
+        poll must see what real time would have delivered by then)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            attrs = self._sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages",
+                                                         "ApproximateNumberOfMessagesNotVisible"])
+            if not any(int(v) for v in attrs.get("Attributes", {}).values()):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def seq(self, sub: str) -> int:
+        """The student's change count, as the feed's function left it."""
+        item = self._db.get_item(TableName=self.table, Key={"sub": {"S": sub}},
+                                 ConsistentRead=True).get("Item") or {}
+        return int(item.get("seq", {}).get("N", "0"))
 
     def stop(self) -> None:
         self._stop.set()

@@ -4,9 +4,7 @@ nothing lost or asked in vain when the feed is missing."""
 from __future__ import annotations
 
 import json
-import uuid
 
-import boto3
 import pytest
 
 from archpal_desktop.core import config as cfg
@@ -28,21 +26,18 @@ def _no_refusals():
 
 
 @pytest.fixture
-def feed_table(local_aws):
-    ddb = boto3.client("dynamodb", region_name="us-east-1")
-    name = f"archpal-changes-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}])
-    return ddb, name
+def feed(s3, fixture_bucket):
+    """The site's change feed on this bucket, as the template wires it (localstack/change_feed.py:
+    S3's events through a queue to the feed's function, relay/changes.py)."""
+    from archpal_desktop.localstack.change_feed import LocalChangeFeed
+    bucket, _ = fixture_bucket
+    running = LocalChangeFeed(s3.meta.endpoint_url, bucket).start()
+    yield running
+    running.stop()
 
 
-def bump(feed_table, sub, *, profile=False):
-    """What the site's function does for one S3 event (relay/changes.py)."""
-    ddb, name = feed_table
-    ddb.update_item(TableName=name, Key={"sub": {"S": sub}},
-                    UpdateExpression="ADD seq :one, profile_seq :p",
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":p": {"N": "1" if profile else "0"}})
+def settled(feed):
+    assert feed.wait_idle(10), "the change feed did not handle S3's events"
 
 
 def with_feed(d, bucket, table):
@@ -56,9 +51,9 @@ def probe(d, **kw):
     return sync_once(d.store, static_access(d.settings, d.sub), d.settings, probe=True, **kw)
 
 
-def test_a_quiet_poll_reads_only_the_students_item(s3, fixture_bucket, desktops, feed_table):
+def test_a_quiet_poll_reads_only_the_students_item(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed_table[1])
+    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
     assert ada.sync().ok
     first = probe(ada)                 # no marker kept yet: one full sync to start from
     assert first.requests["list"] == 1 and first.requests["feed"] == 1
@@ -66,17 +61,17 @@ def test_a_quiet_poll_reads_only_the_students_item(s3, fixture_bucket, desktops,
         assert probe(ada).requests == QUIET
 
 
-def test_a_web_app_message_is_pulled_at_the_next_poll(s3, fixture_bucket, desktops, feed_table):
+def test_a_web_app_message_is_pulled_at_the_next_poll(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed_table[1])
+    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
     ada.sync()
     probe(ada)
     web = WebAppWriter(s3, bucket, ADA)
     cid = web.index()[0]["conversation_id"]
+    before = feed.seq(ADA)
     mid = web.append(cid, "user", "Written on the lab computer")
-    assert probe(ada).requests == QUIET     # the feed has not been told yet: nothing to see
-    bump(feed_table, ADA)
-    bump(feed_table, ADA)                   # the conversation file and the index
+    settled(feed)
+    assert feed.seq(ADA) == before + 2      # the conversation file and the index
     found = probe(ada)
     assert found.requests["feed"] == 1 and found.requests["head"] == 1 and found.requests["list"] == 1
     assert found.pulled == [cid]
@@ -85,52 +80,51 @@ def test_a_web_app_message_is_pulled_at_the_next_poll(s3, fixture_bucket, deskto
 
 
 def test_a_profile_edited_in_the_web_app_arrives_at_the_next_poll(s3, fixture_bucket, desktops,
-                                                                 feed_table):
+                                                                 feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed_table[1])
+    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
     ada.sync()
     probe(ada)
     key = layout.info_key(ADA)
     info = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     info["major"] = "Philosophy, edited in the web app"
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(info).encode())
-    bump(feed_table, ADA, profile=True)
+    settled(feed)
     found = probe(ada)                 # the index did not change: the profile's count says it
     assert found.requests["list"] == 1
     assert ada.store.get_profile().get("major") == "Philosophy, edited in the web app"
     assert probe(ada).requests == QUIET
 
 
-def test_our_own_upload_costs_one_head_not_a_listing(s3, fixture_bucket, desktops, feed_table):
+def test_our_own_upload_costs_one_head_not_a_listing(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed_table[1])
+    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
     ada.sync()
     probe(ada)
     conv = ada.store.create_conversation("Written here")
     ada.store.add_message(conv.conversation_id, "user", "Going up")
     assert ada.sync().pushed == [conv.conversation_id]
-    bump(feed_table, ADA)
-    bump(feed_table, ADA)
+    settled(feed)
     own = probe(ada)                   # the index's ETag is the one we wrote
     assert own.requests == {**QUIET, "head": 1}
     assert probe(ada).requests == QUIET
 
 
-def test_a_change_during_a_sync_is_seen_by_the_next_poll(s3, fixture_bucket, desktops, feed_table):
+def test_a_change_during_a_sync_is_seen_by_the_next_poll(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed_table[1])
+    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
     ada.sync()
     probe(ada)
     web = WebAppWriter(s3, bucket, ADA)
     cid = web.index()[0]["conversation_id"]
     web.append(cid, "user", "First")
-    bump(feed_table, ADA)
+    settled(feed)
     late: list[str] = []
 
     def during(done, total, phase):
         if not late:       # once the sync has read the marker and started listing
             late.append(web.append(cid, "user", "Written while the desktop synced"))
-            bump(feed_table, ADA)
+            settled(feed)
     assert probe(ada, progress=during).requests["list"] == 1
     assert late
     again = probe(ada)                 # the item moved past the marker the sync started from
