@@ -43,7 +43,7 @@ def test_usage_price_overrides_and_text(cli, fixture_bucket):
     # the fixtures were just written, so both users count as active for the default estimate
     default = json.loads(cli("admin", "usage", "--bucket", bucket, "--json").out)
     assert default["cost"]["active_users_30d"] == 2
-    assert default["cost"]["puts"] == 2 * 5600 and default["cost"]["gets"] == 2 * 600
+    assert default["cost"]["puts"] == 2 * 626 and default["cost"]["gets"] == 2 * 750
 
 
 def test_usage_missing_bucket(cli, local_aws):

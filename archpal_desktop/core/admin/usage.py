@@ -20,11 +20,14 @@ PUT_PER_1000 = 0.005   # PUT, COPY, POST and LIST
 GET_PER_1000 = 0.0004  # GET and all other requests
 GB = 1024 ** 3
 
-#: Default request estimate per active user and month: the web app PUTs the conversation file
-#: and the index per message (~2 PUTs), reads back about as often; the desktop syncs every
-#: 2 minutes while open (one LIST, billed as a PUT) - 8 h a day on 22 days is ~5,300 LISTs.
-DEFAULT_PUTS_PER_ACTIVE_USER = 5_600
-DEFAULT_GETS_PER_ACTIVE_USER = 600
+#: Default S3 request estimate per active user and month, from the schedule's measured counts
+#: (docs/ADMIN.md, "How fresh, and what it costs"; bench sync.cost) for a student with the window
+#: in front 8 h a day on 22 days who writes ~150 messages a month: the desktop's full sync once
+#: an hour (176 LISTs), each message's two PUTs and one LIST (450), the web app's reads (~600 GET)
+#: and one HEAD per upload the change feed reports back (150). Without the feed, each poll is a
+#: HEAD: add 52,800 GETs (admin usage --gets).
+DEFAULT_PUTS_PER_ACTIVE_USER = 626
+DEFAULT_GETS_PER_ACTIVE_USER = 750
 
 
 @dataclass
