@@ -47,25 +47,29 @@ def with_feed(d, bucket, table):
     return d
 
 
+def settled_desktop(desktops, bucket, feed):
+    """Ada's desktop on a site with the feed, synced, with the feed's marker kept."""
+    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
+    assert ada.sync().ok
+    first = probe(ada)                 # no marker kept yet: one full sync to start from
+    assert first.requests["list"] == 1 and first.requests["feed"] == 1
+    return ada
+
+
 def probe(d, **kw):
     return sync_once(d.store, static_access(d.settings, d.sub), d.settings, probe=True, **kw)
 
 
 def test_a_quiet_poll_reads_only_the_students_item(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
-    assert ada.sync().ok
-    first = probe(ada)                 # no marker kept yet: one full sync to start from
-    assert first.requests["list"] == 1 and first.requests["feed"] == 1
+    ada = settled_desktop(desktops, bucket, feed)
     for _ in range(3):
         assert probe(ada).requests == QUIET
 
 
 def test_a_web_app_message_is_pulled_at_the_next_poll(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
-    ada.sync()
-    probe(ada)
+    ada = settled_desktop(desktops, bucket, feed)
     web = WebAppWriter(s3, bucket, ADA)
     cid = web.index()[0]["conversation_id"]
     before = feed.seq(ADA)
@@ -82,9 +86,7 @@ def test_a_web_app_message_is_pulled_at_the_next_poll(s3, fixture_bucket, deskto
 def test_a_profile_edited_in_the_web_app_arrives_at_the_next_poll(s3, fixture_bucket, desktops,
                                                                  feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
-    ada.sync()
-    probe(ada)
+    ada = settled_desktop(desktops, bucket, feed)
     key = layout.info_key(ADA)
     info = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     info["major"] = "Philosophy, edited in the web app"
@@ -98,9 +100,7 @@ def test_a_profile_edited_in_the_web_app_arrives_at_the_next_poll(s3, fixture_bu
 
 def test_our_own_upload_costs_one_head_not_a_listing(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
-    ada.sync()
-    probe(ada)
+    ada = settled_desktop(desktops, bucket, feed)
     conv = ada.store.create_conversation("Written here")
     ada.store.add_message(conv.conversation_id, "user", "Going up")
     assert ada.sync().pushed == [conv.conversation_id]
@@ -112,9 +112,7 @@ def test_our_own_upload_costs_one_head_not_a_listing(s3, fixture_bucket, desktop
 
 def test_a_change_during_a_sync_is_seen_by_the_next_poll(s3, fixture_bucket, desktops, feed):
     bucket, _ = fixture_bucket
-    ada = with_feed(desktops(ADA, bucket), bucket, feed.table)
-    ada.sync()
-    probe(ada)
+    ada = settled_desktop(desktops, bucket, feed)
     web = WebAppWriter(s3, bucket, ADA)
     cid = web.index()[0]["conversation_id"]
     web.append(cid, "user", "First")
