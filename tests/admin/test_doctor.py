@@ -17,6 +17,7 @@ from archpal_desktop.core import config as cfg
 from archpal_desktop.core.doctor import FAIL, OK, Doctor
 from archpal_desktop.core.aws import AwsAccess, static_access
 from archpal_desktop.localstack.server import free_port
+from archpal_desktop.relay.changes import create_changes_table
 from tests.support.s3fixtures import ADA
 
 
@@ -215,9 +216,7 @@ def test_doctor_no_session(cli, local_aws, monkeypatch):
 def test_doctor_reads_the_students_item_in_the_change_feed(cli, s3, bucket, monkeypatch):
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     table = f"archpal-changes-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}])
+    create_changes_table(ddb, table)
     ddb.put_item(TableName=table, Item={"sub": {"S": ADA}, "seq": {"N": "7"},
                                         "profile_seq": {"N": "1"}})
     monkeypatch.setenv("ARCHPAL_S3_BUCKET_NAME", bucket)
