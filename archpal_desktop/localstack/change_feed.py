@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 
 from archpal_desktop.core.admin.change_feed import put_feed
+from archpal_desktop.core.sync.changes import ChangeFeed
 from archpal_desktop.localstack.server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from archpal_desktop.relay.changes import create_changes_table, record_changes
 
@@ -120,10 +121,8 @@ class LocalChangeFeed:
         return False
 
     def seq(self, sub: str) -> int:
-        """The student's change count, as the feed's function left it."""
-        item = self._db.get_item(TableName=self.table, Key={"sub": {"S": sub}},
-                                 ConsistentRead=True).get("Item") or {}
-        return int(item.get("seq", {}).get("N", "0"))
+        """The student's change count, as the feed's function left it (read as the app reads it)."""
+        return ChangeFeed(self._db, self.table, sub).read().seq
 
     def stop(self) -> None:
         self._stop.set()

@@ -99,15 +99,20 @@ def role_policy(bucket: str, model: str, region: str, *, account: str = "*",
           if changes_table else [])}
 
 
+def log_statement(region: str, account: str = "*") -> dict[str, Any]:
+    """A Lambda function's own log (the relay's and the change feed's roles)."""
+    return {"Sid": "WriteItsLog", "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"arn:{partition(region)}:logs:{region}:{account}:*"]}
+
+
 def changes_role_policy(table: str, region: str, *, account: str = "*") -> dict[str, Any]:
     """The change feed function's execution role: its counters and its log, nothing else (the
     S3 events carry the keys; it never reads the bucket)."""
     return {"Version": VERSION, "Statement": [
         {"Sid": "CountChanges", "Effect": "Allow", "Action": ["dynamodb:UpdateItem"],
          "Resource": [table_arn(table, region, account)]},
-        {"Sid": "WriteItsLog", "Effect": "Allow",
-         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": [f"arn:{partition(region)}:logs:{region}:{account}:*"]},
+        log_statement(region, account),
     ]}
 
 
@@ -132,9 +137,7 @@ def relay_role_policy(bucket: str, model: str, region: str, *, account: str = "*
          "Resource": [f"{bucket_arn}/users/*/info.json"]},
         {"Sid": "CountTokens", "Effect": "Allow", "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
          "Resource": [table_arn(table, region, account)]},
-        {"Sid": "WriteItsLog", "Effect": "Allow",
-         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": [f"arn:{partition(region)}:logs:{region}:{account}:*"]},
+        log_statement(region, account),
     ]}
 
 

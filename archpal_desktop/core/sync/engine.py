@@ -117,10 +117,12 @@ class SyncEngine:
         index, which the web app rewrites after every message. None: the index changed (or is
         new, gone, or this cache has something waiting, or the profile changed): a full sync
         is needed. Otherwise the result of a sync that found nothing to do."""
-        self.remote.reset_counts()
         self.marker = None
+        if self.store.pending_upload_count():
+            return None
+        self.remote.reset_counts()
         feed_reads = 0
-        if feed is not None and not self.store.pending_upload_count():
+        if feed is not None:
             feed_reads = 1
             try:
                 self.marker = feed.read()
@@ -132,8 +134,6 @@ class SyncEngine:
                     return self._nothing_to_do(feed=feed_reads)
                 if known_marker is None or known_marker.profile_seq != self.marker.profile_seq:
                     return None
-        if self.store.pending_upload_count():
-            return None
         key = layout.index_key(self.sub)
         known, _ = self.tables.state(key)
         etag = self.remote.head(key)
