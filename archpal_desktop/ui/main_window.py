@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QMainWindow, QPushButton, QSizePolicy, QSpacerItem, QSplitter,
@@ -365,8 +365,9 @@ class MainWindow(QMainWindow):
         geo = self._qsettings.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
             self.restoreGeometry(geo)
-        else:
-            self.resize(1180, 760)
+        else:   # the first start: 1180 x 760, or a small screen's free area (less 5% for the frame)
+            size, screen = QSize(1180, 760), self.screen()
+            self.resize(size.boundedTo(screen.availableGeometry().size() * 0.95) if screen else size)
         split = self._qsettings.value("window/splitter")
         if isinstance(split, QByteArray) and not split.isEmpty():
             self.splitter.restoreState(split)

@@ -377,3 +377,21 @@ def test_settings_speak_the_students_language_with_advanced_folded(make_window, 
     assert any("✘ Cloud storage" in t for t in seen["advanced_words"])
     assert state.settings[cfg.SYNC_INTERVAL_SECONDS] == 600
     assert w.sync.timer.interval() == 600_000
+
+
+def test_a_first_start_on_a_small_screen_opens_inside_it(qtbot, state, conversation):
+    """No saved geometry (a new install) on a screen narrower than the window's first size (the
+    offscreen platform's is 800 x 800): the window opens within the screen's free area, with the
+    composer and its Send button on screen. (Seen too on an 800 x 600 Xvfb screen: 760 x 570.)"""
+    from archpal_desktop.ui.main_window import MainWindow
+    w = MainWindow(state, start_sync=False)
+    qtbot.addWidget(w)
+    w.show()
+    wait_idle(qtbot, state)
+    free = w.screen().availableGeometry()
+    assert free.width() < 1180 or free.height() < 760, "this test needs a screen smaller than the default"
+    assert free.contains(w.geometry()), (free, w.geometry())
+    send_at = QRect(w.composer.send_button.mapTo(w, QPoint(0, 0)), w.composer.send_button.size())
+    assert w.composer.send_button.isVisible() and w.rect().contains(send_at)
+    save_shot(w, "first-start-small-screen")
+    w.close()
