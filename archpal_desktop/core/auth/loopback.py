@@ -211,6 +211,8 @@ class SignedOutPage:
         self.port, self.path, self.timeout, self.host = port, "/" + path.strip("/"), timeout, host
         self._server: _Server | None = None
         self.visited = threading.Event()
+        self._closed = threading.Event()   # no socket of ours holds the port
+        self._closed.set()
 
     @classmethod
     def waiting(cls) -> list["SignedOutPage"]:
@@ -225,13 +227,19 @@ class SignedOutPage:
             page.close()
 
     def close(self) -> None:
-        """Stop serving (the port is free when this returns); not from a request handler."""
+        """Stop serving (the port is free when this returns, also when another thread, the
+        page's own closing one, is closing it at the same moment); not from a request handler.
+        The page stays in ``_open`` until its socket is closed, so close_all() waits for it."""
+        with self._open_lock:
+            server, self._server = self._server, None
+        if server is None:
+            self._closed.wait(5.0)
+            return
+        server.shutdown()
+        server.server_close()
         with self._open_lock:
             self._open.discard(self)
-            server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        self._closed.set()
 
     def start(self) -> "SignedOutPage":
         page = self
@@ -258,6 +266,7 @@ class SignedOutPage:
         except OSError:
             log.info("the signed-out page's port is busy; the browser shows its own page")
             return self
+        self._closed.clear()
         with self._open_lock:
             self._open.add(self)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
